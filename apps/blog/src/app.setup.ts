@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+import { AppModule } from './app.module.js';
+import { requestLog } from './common/request-log.middleware.js';
+import type { AppConfig } from './config/config.js';
+import { AppLogger } from './logging/app-logger.js';
+import { VIEWS_DIR } from './paths.js';
+import { createViewEngine } from './views/handlebars-engine.js';
+
+/**
+ * Builds the whole app, ready to listen: used by main.ts and by every e2e test, so tests run
+ * exactly what production runs. Migrations have run when this resolves.
+ */
+export async function createApp(
+  config: AppConfig,
+  logger = new AppLogger(config.production, config.logLevel),
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger,
+    bodyParser: true,
+    abortOnError: false,
+  });
+  configureApp(app, config, logger);
+  await app.init();
+  return app;
+}
+
+export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger): void {
+  app.disable('x-powered-by');
+  // Cloud Run terminates TLS in front of us: trust the first proxy for protocol and client info.
+  app.set('trust proxy', config.production ? 1 : false);
+  app.set('query parser', 'simple');
+  app.engine('hbs', createViewEngine(VIEWS_DIR));
+  app.setBaseViewsDir(VIEWS_DIR);
+  app.setViewEngine('hbs');
+  app.use(requestLog(logger));
+}

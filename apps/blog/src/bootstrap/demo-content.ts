@@ -1,0 +1,41 @@
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import { RequestContext } from '@mikro-orm/core';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+
+import { PagesService, PostsService, SettingsService } from '@app/content';
+
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { ABOUT_PAGE, WELCOME_POST } from './demo-content.text.js';
+
+const FLAG = 'demo-content';
+
+/**
+ * On a database that never had content, writes a welcome post and an About page, once:
+ * an author who deletes them does not get them back.
+ */
+@Injectable()
+export class DemoContent implements OnApplicationBootstrap {
+  private readonly logger = new Logger('DemoContent');
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly posts: PostsService,
+    private readonly pages: PagesService,
+    private readonly settings: SettingsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.demoContent) return;
+    await RequestContext.create(this.em, async () => {
+      if (await this.settings.flag(FLAG)) return;
+      if ((await this.posts.count()) === 0) {
+        await this.posts.create({ ...WELCOME_POST, status: 'published' });
+        await this.pages.create({ ...ABOUT_PAGE, status: 'published', navOrder: 1 });
+        this.logger.log('Created the welcome post and the About page');
+      }
+      await this.settings.setFlag(FLAG);
+    });
+  }
+}

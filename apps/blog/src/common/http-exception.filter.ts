@@ -1,0 +1,85 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import { ContentNotFoundError, ContentValidationError } from '@app/content';
+
+import { SiteContextService } from '../site/site-context.service.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  403: 'Forbidden',
+  404: 'Page not found',
+  405: 'Method not allowed',
+  413: 'Too large',
+  429: 'Too many requests',
+  500: 'Something went wrong',
+  503: 'Temporarily unavailable',
+};
+
+/**
+ * The one place errors become pages: a themed page with the right status, never a stack trace.
+ * Domain errors from the libs map to 404/400; anything unexpected is logged and becomes a 500.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly site: SiteContextService) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const { status, message } = this.describe(exception);
+    if (status >= 500) {
+      this.logger.error(
+        `${req.method} ${req.originalUrl}: ${(exception as Error)?.message ?? exception}`,
+        (exception as Error)?.stack,
+      );
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const site = await this.site.get().catch(() => this.site.fallback());
+    res.status(status);
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.accepts(['html', 'json']) === 'json' && !req.accepts('html')) {
+      res.json({ statusCode: status, message });
+      return;
+    }
+    res.render(
+      'site/error',
+      {
+        site,
+        status,
+        title: TITLES[status] ?? 'Error',
+        message,
+        notFound: status === 404,
+        meta: { title: `${TITLES[status] ?? 'Error'} · ${site.title}`, noindex: true },
+      },
+      (err, html) => {
+        // If even the error page cannot render, a plain line is better than nothing.
+        if (err) res.type('text/plain').send(`${status} ${TITLES[status] ?? 'Error'}`);
+        else res.type('html').send(html);
+      },
+    );
+  }
+
+  private describe(exception: unknown): { status: number; message: string } {
+    if (exception instanceof ContentNotFoundError) return { status: 404, message: '' };
+    if (exception instanceof ContentValidationError) return { status: 400, message: exception.message };
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      const message =
+        status < 500 && typeof raw === 'string' && raw !== TITLES[status] && !/^(Not Found|Cannot \w+ )/.test(raw) ? raw : '';
+      return { status, message };
+    }
+    // body-parser and friends throw errors carrying a status (413 too large, 400 bad JSON).
+    const status = (exception as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: '' };
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: '' };
+  }
+}

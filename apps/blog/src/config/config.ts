@@ -1,0 +1,140 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/** Where a secret comes from: DESIGN.md's three sources, or nothing configured. */
+export type SecretSource =
+  | { kind: 'literal'; value: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'secret-manager'; name: string }
+  | { kind: 'none' };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databasePath: string;
+  /** Canonical origin, no trailing slash. */
+  readonly siteUrl: string;
+  readonly adminUsername: string;
+  readonly adminPassword: SecretSource;
+  readonly sessionSecret: SecretSource;
+  readonly litestreamReplicaUrl: string | null;
+  readonly logLevel: LogLevel;
+  /** Create the welcome post and About page on a database that never had content. */
+  readonly demoContent: boolean;
+}
+
+/** Every problem with the environment, reported together so one restart fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const production = env.NODE_ENV === 'production';
+
+  const port = parsePort(get('PORT'), production ? 8080 : 3000, problems);
+  const host = get('HOST') ?? '0.0.0.0';
+
+  const dbRaw = get('DATABASE_PATH') ?? './data/inkstone.db';
+  const databasePath = dbRaw === ':memory:' ? dbRaw : isAbsolute(dbRaw) ? dbRaw : resolve(cwd, dbRaw);
+
+  const siteUrl = parseSiteUrl(get('SITE_URL') ?? `http://localhost:${port}`, problems);
+
+  const adminUsername = get('ADMIN_USERNAME') ?? 'admin';
+  if (!/^[\w.@-]{1,64}$/.test(adminUsername)) {
+    problems.push('ADMIN_USERNAME may use letters, digits and . _ @ - (at most 64 characters).');
+  }
+  const adminPassword = secretSource('ADMIN_PASSWORD', get, problems);
+  const sessionSecret = secretSource('SESSION_SECRET', get, problems);
+  if (production) {
+    if (adminPassword.kind === 'none') {
+      problems.push('ADMIN_PASSWORD, ADMIN_PASSWORD_FILE or ADMIN_PASSWORD_SECRET is required in production.');
+    }
+    if (sessionSecret.kind === 'none') {
+      problems.push('SESSION_SECRET, SESSION_SECRET_FILE or SESSION_SECRET_SECRET is required in production.');
+    }
+  }
+
+  const replica = get('LITESTREAM_REPLICA_URL') ?? null;
+  if (replica && !/^(gcs|s3|file|abs|sftp):\/\/\S+$/.test(replica)) {
+    problems.push('LITESTREAM_REPLICA_URL must look like gcs://bucket/path (got a value of another form).');
+  }
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
+
+  const demo = (get('DEMO_CONTENT') ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(demo)) problems.push('DEMO_CONTENT must be true or false.');
+
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    production,
+    port,
+    host,
+    databasePath,
+    siteUrl,
+    adminUsername,
+    adminPassword,
+    sessionSecret,
+    litestreamReplicaUrl: replica,
+    logLevel,
+    demoContent: demo === 'true' || demo === '1',
+  });
+}
+
+function parsePort(raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 0 || port > 65535) {
+    problems.push(`PORT must be a whole number from 0 to 65535 (got "${raw}").`);
+    return fallback;
+  }
+  return port;
+}
+
+function parseSiteUrl(raw: string, problems: string[]): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    if (url.search || url.hash) throw new Error('query');
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    problems.push(`SITE_URL must be an absolute http(s) URL without query or fragment (got "${raw}").`);
+    return 'http://localhost';
+  }
+}
+
+/** NAME, NAME_FILE or NAME_SECRET: at most one may be set. Values are never echoed. */
+function secretSource(name: string, get: (n: string) => string | undefined, problems: string[]): SecretSource {
+  const literal = get(name);
+  const file = get(`${name}_FILE`);
+  const secret = get(`${name}_SECRET`);
+  const set = [literal && name, file && `${name}_FILE`, secret && `${name}_SECRET`].filter(Boolean);
+  if (set.length > 1) {
+    problems.push(`Set only one of ${set.join(', ')}.`);
+    return { kind: 'none' };
+  }
+  if (literal) return { kind: 'literal', value: literal };
+  if (file) return { kind: 'file', path: file };
+  if (secret) {
+    if (!/^projects\/[^/]+\/secrets\/[^/]+(\/versions\/[^/]+)?$/.test(secret)) {
+      problems.push(`${name}_SECRET must be a Secret Manager name: projects/PROJECT/secrets/NAME[/versions/VERSION].`);
+      return { kind: 'none' };
+    }
+    return { kind: 'secret-manager', name: secret.includes('/versions/') ? secret : `${secret}/versions/latest` };
+  }
+  return { kind: 'none' };
+}

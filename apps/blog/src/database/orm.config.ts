@@ -1,0 +1,63 @@
+import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
+import { Migrator } from '@mikro-orm/migrations';
+
+import { contentEntities } from '@app/content';
+
+import { MIGRATIONS_SRC_DIR } from '../paths.js';
+import { migrationsList } from '../migrations/index.js';
+
+/**
+ * Tables the ORM does not own: Litestream's bookkeeping and the FTS5 index with its shadow
+ * tables. Without this a generated migration would try to drop them.
+ */
+export const FOREIGN_TABLES = [/^_litestream_/, /^post_search/];
+
+export const ENTITIES = [...contentEntities];
+
+interface BetterSqliteConnection {
+  pragma(sql: string): unknown;
+}
+
+export function ormConfig(databasePath: string, overrides: Partial<Options> = {}): Options {
+  return defineConfig({
+    dbName: databasePath,
+    entities: ENTITIES,
+    discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
+    metadataCache: { enabled: false },
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    ignoreUndefinedInQuery: true,
+    extensions: [Migrator],
+    pool: {
+      // Why here: every connection needs these, and Litestream depends on WAL. The app never
+      // checkpoints with TRUNCATE/RESTART; Litestream owns checkpoints.
+      afterCreate(conn: BetterSqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      migrationsList,
+      path: MIGRATIONS_SRC_DIR,
+      pathTs: MIGRATIONS_SRC_DIR,
+      // Why off at run time: after migrating, MikroORM would snapshot the live schema, and it cannot
+      // read FTS5 tables. migration:create turns it on and diffs against the committed snapshot.
+      snapshot: false,
+      snapshotName: '.snapshot-inkstone',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      silent: true,
+    },
+    schemaGenerator: { skipTables: FOREIGN_TABLES },
+    ...overrides,
+  });
+}

@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { AppLogger } from './logging/app-logger.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+
+const logger = new AppLogger(config.production, config.logLevel);
+try {
+  // Imported after the config check so a bad environment fails before Nest and the ORM load.
+  const { createApp } = await import('./app.setup.js');
+  const app = await createApp(config, logger);
+  await app.listen(config.port, config.host);
+  logger.log(`Inkstone is listening on ${config.production ? `port ${config.port}` : config.siteUrl}`, 'Bootstrap');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: closing`, 'Bootstrap');
+    // Why exit 0: Litestream skips its final sync when the app exits non-zero after SIGTERM.
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`Shutdown failed: ${(err as Error).message}`, (err as Error).stack, 'Bootstrap');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (err) {
+  logger.error(`Startup failed: ${(err as Error).message}`, (err as Error).stack, 'Bootstrap');
+  process.exit(1);
+}

@@ -1,0 +1,66 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { Feed } from 'feed';
+
+import { PostsService } from '@app/content';
+
+import { type SiteContext, SiteContextService } from './site-context.service.js';
+import { postUrl, tagUrl } from './view-models.js';
+
+const FEED_SIZE = 20;
+
+@Controller()
+export class FeedsController {
+  constructor(
+    private readonly posts: PostsService,
+    private readonly site: SiteContextService,
+  ) {}
+
+  @Get('feed.xml')
+  @Header('Content-Type', 'application/atom+xml; charset=utf-8')
+  async atom(): Promise<string> {
+    return (await this.build()).atom1();
+  }
+
+  @Get('feed.json')
+  @Header('Content-Type', 'application/feed+json; charset=utf-8')
+  async json(): Promise<string> {
+    return (await this.build()).json1();
+  }
+
+  private async build(): Promise<Feed> {
+    const [site, posts] = await Promise.all([this.site.get(), this.posts.latestVisible(FEED_SIZE)]);
+    const author = { name: site.authorName, link: site.url };
+    const feed = new Feed({
+      title: site.title,
+      description: site.description,
+      id: `${site.url}/`,
+      link: `${site.url}/`,
+      language: site.language,
+      updated: posts[0]?.updatedAt ?? new Date(0),
+      generator: 'Inkstone',
+      feedLinks: { atom: `${site.url}/feed.xml`, json: `${site.url}/feed.json` },
+      author,
+      copyright: `© ${site.authorName}`,
+    });
+    for (const post of posts) {
+      const link = `${site.url}${postUrl(post.slug)}`;
+      feed.addItem({
+        title: post.title,
+        id: link,
+        link,
+        date: post.updatedAt,
+        published: post.publishedAt ?? undefined,
+        description: post.excerpt,
+        content: absolutize(post.html, site),
+        author: [author],
+        category: post.tags.getItems().map((t) => ({ name: t.name, term: t.name, domain: `${site.url}${tagUrl(t.slug)}` })),
+      });
+    }
+    return feed;
+  }
+}
+
+/** Feed readers resolve nothing against the site: make root-relative links absolute. */
+function absolutize(html: string, site: SiteContext): string {
+  return html.replace(/(\s(?:href|src)=")\/(?!\/)/g, `$1${site.url}/`);
+}

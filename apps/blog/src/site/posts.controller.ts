@@ -1,0 +1,59 @@
+import { Controller, Get, Headers, NotFoundException, Param, Render } from '@nestjs/common';
+
+import { PostsService, ViewCounterService } from '@app/content';
+
+import { SiteContextService } from './site-context.service.js';
+import { jsonLd, pageMeta, postCard, postUrl } from './view-models.js';
+
+@Controller('posts')
+export class PostsController {
+  constructor(
+    private readonly posts: PostsService,
+    private readonly views: ViewCounterService,
+    private readonly site: SiteContextService,
+  ) {}
+
+  @Get(':slug')
+  @Render('site/post')
+  async show(@Param('slug') slug: string, @Headers('user-agent') userAgent: string | undefined) {
+    const post = await this.posts.findVisibleBySlug(slug);
+    if (!post) throw new NotFoundException();
+    this.views.record(post.id, userAgent);
+    const [site, neighbours, views] = await Promise.all([
+      this.site.get(),
+      this.posts.neighbours(post),
+      this.views.total(post.id),
+    ]);
+    const url = `${site.url}${postUrl(post.slug)}`;
+    return {
+      meta: pageMeta(site, postUrl(post.slug), {
+        title: post.title,
+        description: post.excerpt,
+        type: 'article',
+        publishedTime: post.publishedAt?.toISOString(),
+        modifiedTime: post.updatedAt.toISOString(),
+        jsonLd: jsonLd({
+          '@context': 'https://schema.org',
+          '@type': 'BlogPosting',
+          headline: post.title,
+          description: post.excerpt,
+          datePublished: post.publishedAt?.toISOString(),
+          dateModified: post.updatedAt.toISOString(),
+          author: { '@type': 'Person', name: site.authorName },
+          mainEntityOfPage: url,
+          url,
+          keywords:
+            post.tags
+              .getItems()
+              .map((t) => t.name)
+              .join(', ') || undefined,
+          wordCount: post.wordCount,
+        }),
+      }),
+      post: { ...postCard(post), html: post.html, updatedAt: post.updatedAt, wordCount: post.wordCount },
+      views,
+      previous: neighbours.previous && { title: neighbours.previous.title, url: postUrl(neighbours.previous.slug) },
+      next: neighbours.next && { title: neighbours.next.title, url: postUrl(neighbours.next.slug) },
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+
+import { ContentModule } from '@app/content';
+
+import { FeedsController } from './feeds.controller.js';
+import { HealthController } from './health.controller.js';
+import { HomeController } from './home.controller.js';
+import { PagesController } from './pages.controller.js';
+import { PostsController } from './posts.controller.js';
+import { SearchController } from './search.controller.js';
+import { SeoController } from './seo.controller.js';
+import { SiteContextService } from './site-context.service.js';
+import { SiteLocalsMiddleware } from './site-locals.middleware.js';
+import { TagsController } from './tags.controller.js';
+
+/** The reader's site. PagesController (/:slug) must stay last: routes match in this order. */
+@Module({
+  imports: [ContentModule],
+  controllers: [
+    HealthController,
+    HomeController,
+    PostsController,
+    TagsController,
+    SearchController,
+    FeedsController,
+    SeoController,
+    PagesController,
+  ],
+  providers: [SiteContextService],
+  exports: [SiteContextService],
+})
+export class SiteModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(SiteLocalsMiddleware).exclude('healthz').forRoutes('{*splat}');
+  }
+}

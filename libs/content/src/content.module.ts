@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+
+import { Clock } from './clock.js';
+import { ContentEvents } from './content-events.js';
+import { PagesService } from './pages.service.js';
+import { PostsService } from './posts.service.js';
+import { SearchService } from './search.service.js';
+import { SettingsService } from './settings.service.js';
+import { TagsService } from './tags.service.js';
+import { ViewCounterService } from './view-counter.service.js';
+
+const services = [
+  Clock,
+  ContentEvents,
+  PostsService,
+  PagesService,
+  TagsService,
+  SettingsService,
+  SearchService,
+  ViewCounterService,
+];
+
+/** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */
+@Module({ providers: services, exports: services })
+export class ContentModule {}

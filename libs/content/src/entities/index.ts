@@ -1,0 +1,12 @@
+import { Page } from './page.entity.js';
+import { PostView } from './post-view.entity.js';
+import { Post } from './post.entity.js';
+import { Setting } from './setting.entity.js';
+import { Tag } from './tag.entity.js';
+
+/** Listed explicitly: glob discovery differs between ts-jest and the compiled app. */
+export const contentEntities = [Post, Page, Tag, Setting, PostView];
+
+export { Page, Post, PostView, Setting, Tag };
+export { POST_STATUSES } from './post.entity.js';
+export type { PostStatus, RenderedBody } from './post.entity.js';

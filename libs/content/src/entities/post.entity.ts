@@ -1,0 +1,77 @@
+import { Collection, Entity, Index, ManyToMany, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+
+import { Tag } from './tag.entity.js';
+
+export type PostStatus = 'draft' | 'published';
+export const POST_STATUSES: readonly PostStatus[] = ['draft', 'published'];
+
+/** What the markdown renderer derives from the source; stored so readers never pay for it. */
+export interface RenderedBody {
+  html: string;
+  excerpt: string;
+  wordCount: number;
+  readingMinutes: number;
+}
+
+@Entity()
+// Why: every reader query filters on status and orders by publishedAt.
+@Index({ properties: ['status', 'publishedAt'] })
+export class Post {
+  @PrimaryKey({ type: 'integer' })
+  id!: number;
+
+  @Property({ type: 'string', length: 200 })
+  @Unique()
+  slug: string;
+
+  @Property({ type: 'string', length: 300 })
+  title: string;
+
+  @Property({ type: 'text' })
+  markdown: string;
+
+  @Property({ type: 'text' })
+  html = '';
+
+  @Property({ type: 'text' })
+  excerpt = '';
+
+  @Property({ type: 'integer' })
+  wordCount = 0;
+
+  @Property({ type: 'integer' })
+  readingMinutes = 1;
+
+  @Property({ type: 'string', length: 16 })
+  status: PostStatus = 'draft';
+
+  @Property({ type: 'datetime', nullable: true })
+  publishedAt: Date | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+
+  @ManyToMany(() => Tag, undefined, { owner: true, pivotTable: 'post_tags' })
+  tags = new Collection<Tag>(this);
+
+  constructor(title: string, slug: string, markdown: string) {
+    this.title = title;
+    this.slug = slug;
+    this.markdown = markdown;
+  }
+
+  applyRendered(body: RenderedBody): void {
+    this.html = body.html;
+    this.excerpt = body.excerpt;
+    this.wordCount = body.wordCount;
+    this.readingMinutes = body.readingMinutes;
+  }
+
+  /** Scheduled posts are published posts whose time has not come; no cron flips them. */
+  isVisibleAt(now: Date): boolean {
+    return this.status === 'published' && this.publishedAt !== null && this.publishedAt <= now;
+  }
+}

@@ -1,0 +1,18 @@
+import type { RenderedBody } from './entities/index.js';
+
+type RendererModule = typeof import('./markdown/markdown.renderer.js');
+let loading: Promise<RendererModule> | undefined;
+
+/**
+ * markdown-it and highlight.js are only needed when the author saves, so readers' cold starts
+ * never load them.
+ */
+export async function renderMarkdown(markdown: string): Promise<RenderedBody> {
+  loading ??= import('./markdown/markdown.renderer.js');
+  return (await loading).renderMarkdown(markdown);
+}
+
+export async function plainTextOf(html: string): Promise<string> {
+  loading ??= import('./markdown/markdown.renderer.js');
+  return (await loading).plainTextOf(html);
+}

@@ -1,0 +1,99 @@
+import sanitizeHtml from 'sanitize-html';
+
+/**
+ * The one allow-list for author HTML. Markdown may be pasted from anywhere, so raw HTML in it
+ * is allowed through markdown-it and then cut down to what a blog post needs.
+ */
+const OPTIONS: sanitizeHtml.IOptions = {
+  allowedTags: [
+    ...sanitizeHtml.defaults.allowedTags,
+    'img',
+    'figure',
+    'figcaption',
+    'picture',
+    'source',
+    'del',
+    'ins',
+    'sup',
+    'sub',
+    'kbd',
+    'mark',
+    'details',
+    'summary',
+    'input',
+  ],
+  allowedAttributes: {
+    a: ['href', 'title', 'id', 'class', 'rel', 'aria-label', 'aria-hidden'],
+    img: ['src', 'alt', 'title', 'width', 'height', 'loading'],
+    source: ['srcset', 'type', 'media'],
+    code: ['class'],
+    pre: ['class'],
+    span: ['class'],
+    div: ['class'],
+    section: ['class'],
+    ol: ['start', 'class'],
+    li: ['id', 'class'],
+    sup: ['id', 'class'],
+    th: ['style', 'colspan', 'rowspan', 'scope'],
+    td: ['style', 'colspan', 'rowspan'],
+    h1: ['id'],
+    h2: ['id'],
+    h3: ['id'],
+    h4: ['id'],
+    h5: ['id'],
+    h6: ['id'],
+    input: ['type', 'checked', 'disabled'],
+    details: ['open'],
+    hr: ['class'],
+  },
+  allowedClasses: {
+    code: [/^language-[\w-]+$/, /^hljs.*$/],
+    pre: ['hljs'],
+    span: [/^hljs-[\w-]+$/],
+    a: ['header-anchor', 'footnote-backref'],
+    li: ['footnote-item'],
+    sup: ['footnote-ref'],
+    section: ['footnotes'],
+    hr: ['footnotes-sep'],
+    ol: ['footnotes-list'],
+    div: [],
+  },
+  allowedStyles: {
+    th: { 'text-align': [/^(left|right|center)$/] },
+    td: { 'text-align': [/^(left|right|center)$/] },
+  },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowedSchemesByTag: { img: ['http', 'https'] },
+  allowProtocolRelative: false,
+  transformTags: {
+    // Only task-list checkboxes are inputs a post may contain, and they never submit.
+    input: (tagName, attribs) =>
+      attribs.type === 'checkbox'
+        ? { tagName, attribs: { type: 'checkbox', disabled: '', ...(attribs.checked !== undefined ? { checked: '' } : {}) } }
+        : { tagName: 'span', attribs: {} },
+    a: (tagName, attribs) =>
+      /^https?:\/\//i.test(attribs.href ?? '')
+        ? { tagName, attribs: { ...attribs, rel: 'noopener noreferrer' } }
+        : { tagName, attribs },
+    img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
+  },
+};
+
+export function sanitize(html: string): string {
+  return sanitizeHtml(html, OPTIONS);
+}
+
+/** Text with every tag removed and entities decoded, for excerpts, search and feeds' summaries. */
+export function toPlainText(html: string): string {
+  const text = sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} });
+  return decodeEntities(text).replace(/\s+/g, ' ').trim();
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0?39;/g, "'")
+    .replace(/&amp;/g, '&');
+}

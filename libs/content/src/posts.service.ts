@@ -1,0 +1,181 @@
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import type { FilterQuery, Loaded } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+
+import { Clock } from './clock.js';
+import { ContentEvents } from './content-events.js';
+import { Post } from './entities/index.js';
+import { ContentNotFoundError } from './errors.js';
+import { renderMarkdown } from './lazy-renderer.js';
+import { type ContentInput, validateInput } from './post-input.js';
+import { SearchService } from './search.service.js';
+import { slugify, uniqueSlug } from './slug.js';
+import { TagsService } from './tags.service.js';
+import { visiblePosts } from './visibility.js';
+
+/** A post as lists show it: tags loaded, bodies left out. */
+export type ListedPost = Loaded<Post, 'tags', '*', 'markdown' | 'html'>;
+
+export interface PostPage {
+  posts: ListedPost[];
+  page: number;
+  totalPages: number;
+  total: number;
+}
+
+export interface Neighbours {
+  previous: Pick<Post, 'slug' | 'title'> | null;
+  next: Pick<Post, 'slug' | 'title'> | null;
+}
+
+/** Listing pages never need the bodies; leaving them out keeps list queries small. */
+const LIST_EXCLUDE = ['markdown', 'html'] as const;
+
+@Injectable()
+export class PostsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+    private readonly tags: TagsService,
+    private readonly search: SearchService,
+    private readonly events: ContentEvents,
+  ) {}
+
+  /** One page of visible posts, newest first; `tagSlug` narrows to one tag. */
+  async listVisible(page: number, perPage: number, tagSlug?: string): Promise<PostPage> {
+    const visible = visiblePosts(this.clock.now());
+    const where: FilterQuery<Post> = tagSlug ? { $and: [visible, { tags: { $some: { slug: tagSlug } } }] } : visible;
+    const [posts, total] = await this.em.findAndCount(Post, where, {
+      populate: ['tags'],
+      exclude: LIST_EXCLUDE,
+      orderBy: { publishedAt: 'desc', id: 'desc' },
+      limit: perPage,
+      offset: (page - 1) * perPage,
+    });
+    return { posts, page, total, totalPages: Math.max(1, Math.ceil(total / perPage)) };
+  }
+
+  /** Visible posts with their bodies, newest first: for feeds. */
+  latestVisible(limit: number): Promise<Post[]> {
+    return this.em.find(Post, visiblePosts(this.clock.now()), {
+      populate: ['tags'],
+      orderBy: { publishedAt: 'desc', id: 'desc' },
+      limit,
+    });
+  }
+
+  /** Slug and dates of every visible post: for the sitemap. */
+  allVisibleSlugs(): Promise<Pick<Post, 'slug' | 'updatedAt' | 'publishedAt'>[]> {
+    return this.em.find(Post, visiblePosts(this.clock.now()), {
+      fields: ['slug', 'updatedAt', 'publishedAt'],
+      orderBy: { publishedAt: 'desc', id: 'desc' },
+    });
+  }
+
+  findVisibleBySlug(slug: string): Promise<Post | null> {
+    return this.em.findOne(Post, { $and: [visiblePosts(this.clock.now()), { slug }] }, { populate: ['tags'] });
+  }
+
+  async neighbours(post: Post): Promise<Neighbours> {
+    const now = this.clock.now();
+    const at = post.publishedAt ?? now;
+    const find = (older: boolean) =>
+      this.em.findOne(
+        Post,
+        {
+          $and: [
+            visiblePosts(now),
+            {
+              $or: [
+                { publishedAt: older ? { $lt: at } : { $gt: at } },
+                { publishedAt: at, id: older ? { $lt: post.id } : { $gt: post.id } },
+              ],
+            },
+          ],
+        },
+        {
+          fields: ['slug', 'title'],
+          orderBy: older ? { publishedAt: 'desc', id: 'desc' } : { publishedAt: 'asc', id: 'asc' },
+        },
+      );
+    const [previous, next] = await Promise.all([find(true), find(false)]);
+    return { previous, next };
+  }
+
+  /** When the next scheduled post becomes visible, so caches can expire then. */
+  async nextScheduledAt(): Promise<Date | null> {
+    const post = await this.em.findOne(
+      Post,
+      { status: 'published', publishedAt: { $gt: this.clock.now() } },
+      { fields: ['publishedAt'], orderBy: { publishedAt: 'asc' } },
+    );
+    return post?.publishedAt ?? null;
+  }
+
+  async create(input: ContentInput): Promise<Post> {
+    const valid = validateInput(input);
+    const rendered = await renderMarkdown(valid.markdown);
+    const post = await this.em.transactional(async (em) => {
+      const slug = await uniqueSlug(valid.slug ?? slugify(valid.title), (s) => this.slugTaken(em, s));
+      const post = new Post(valid.title, slug, valid.markdown);
+      post.applyRendered(rendered);
+      post.status = valid.status;
+      post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, null);
+      post.tags.set(await this.tags.resolve(em, valid.tags));
+      em.persist(post);
+      await em.flush();
+      await this.search.index(em, post);
+      return post;
+    });
+    this.events.changed('post');
+    return post;
+  }
+
+  async update(id: number, input: ContentInput): Promise<Post> {
+    const valid = validateInput(input);
+    const rendered = await renderMarkdown(valid.markdown);
+    const post = await this.em.transactional(async (em) => {
+      const post = await em.findOne(Post, id, { populate: ['tags'] });
+      if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
+      const wanted = valid.slug ?? post.slug;
+      if (wanted !== post.slug) post.slug = await uniqueSlug(wanted, (s) => this.slugTaken(em, s, id));
+      post.title = valid.title;
+      post.markdown = valid.markdown;
+      post.applyRendered(rendered);
+      post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, post.publishedAt);
+      post.status = valid.status;
+      post.tags.set(await this.tags.resolve(em, valid.tags));
+      await em.flush();
+      await this.search.index(em, post);
+      return post;
+    });
+    this.events.changed('post');
+    return post;
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const post = await em.findOne(Post, id);
+      if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
+      await this.search.unindex(em, id);
+      em.remove(post);
+    });
+    this.events.changed('post');
+  }
+
+  count(where: FilterQuery<Post> = {}): Promise<number> {
+    return this.em.count(Post, where);
+  }
+
+  private async slugTaken(em: EntityManager, slug: string, exceptId?: number): Promise<boolean> {
+    const found = await em.findOne(Post, { slug }, { fields: ['id'] });
+    return found !== null && found.id !== exceptId;
+  }
+
+  /** Publishing without a date means now; a draft keeps whatever date it had, for later. */
+  private publicationDate(status: string, requested: Date | null, current: Date | null): Date | null {
+    if (requested) return requested;
+    if (status === 'published') return current ?? this.clock.now();
+    return current;
+  }
+}

@@ -1,0 +1,124 @@
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import { Injectable } from '@nestjs/common';
+
+import { Clock } from './clock.js';
+import type { Post } from './entities/index.js';
+import { plainTextOf } from './lazy-renderer.js';
+
+/** Shown around matches; control characters cannot occur in escaped HTML, so they mark safely. */
+const OPEN = '\u0002';
+const CLOSE = '\u0003';
+export const MAX_QUERY_LENGTH = 200;
+const MAX_TERMS = 12;
+
+export interface SearchHit {
+  slug: string;
+  title: string;
+  publishedAt: Date;
+  /** HTML: the text is escaped, only <mark> is added. */
+  titleHtml: string;
+  snippetHtml: string;
+}
+
+export interface SearchResult {
+  query: string;
+  hits: SearchHit[];
+  total: number;
+}
+
+/**
+ * Turns whatever a reader typed into an FTS5 query that cannot be a syntax error:
+ * every word becomes a quoted string, "quoted phrases" stay phrases, the last word matches
+ * as a prefix. FTS5 operators typed by the reader are searched as words.
+ */
+export function toFtsQuery(input: string): string | null {
+  const terms: string[] = [];
+  let lastIsWord = false;
+  for (const match of input.slice(0, MAX_QUERY_LENGTH).matchAll(/"([^"]*)"?|([^\s"]+)/g)) {
+    const isPhrase = match[1] !== undefined;
+    const words = (match[1] ?? match[2] ?? '').match(/[\p{L}\p{N}]+/gu);
+    if (!words) continue;
+    if (isPhrase) terms.push(`"${words.join(' ')}"`);
+    else terms.push(...words.map((w) => `"${w}"`));
+    lastIsWord = !isPhrase;
+  }
+  if (terms.length === 0) return null;
+  const kept = terms.slice(0, MAX_TERMS);
+  if (lastIsWord && kept.length === terms.length) kept[kept.length - 1] += '*';
+  return kept.join(' ');
+}
+
+function markup(text: string): string {
+  return escapeHtml(text).replaceAll(OPEN, '<mark>').replaceAll(CLOSE, '</mark>');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Full-text search over published posts with SQLite FTS5 (table created by a migration). */
+@Injectable()
+export class SearchService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+  ) {}
+
+  async search(input: string, limit = 20, offset = 0): Promise<SearchResult> {
+    const query = input.trim().slice(0, MAX_QUERY_LENGTH);
+    const fts = toFtsQuery(query);
+    if (!fts) return { query, hits: [], total: 0 };
+    // Why a number: the ORM stores SQLite datetimes as epoch milliseconds.
+    const visible = this.clock.now().getTime();
+    const conn = this.em.getConnection();
+    const where = `post_search MATCH ? AND p.status = 'published' AND p.published_at <= ?`;
+    const rows = await conn.execute<{ slug: string; title: string; published_at: number | string; t: string; s: string }[]>(
+      `SELECT p.slug, p.title, p.published_at,
+              highlight(post_search, 0, ?, ?) AS t,
+              snippet(post_search, 1, ?, ?, '…', 24) AS s
+         FROM post_search JOIN post p ON p.id = post_search.rowid
+        WHERE ${where}
+        ORDER BY bm25(post_search, 10.0, 1.0, 5.0), p.published_at DESC
+        LIMIT ? OFFSET ?`,
+      [OPEN, CLOSE, OPEN, CLOSE, fts, visible, limit, offset],
+    );
+    const [{ n }] = await conn.execute<{ n: number }[]>(
+      `SELECT count(*) AS n FROM post_search JOIN post p ON p.id = post_search.rowid WHERE ${where}`,
+      [fts, visible],
+    );
+    return {
+      query,
+      total: n,
+      hits: rows.map((r) => ({
+        slug: r.slug,
+        title: r.title,
+        publishedAt: new Date(r.published_at),
+        titleHtml: markup(r.t),
+        snippetHtml: markup(r.s),
+      })),
+    };
+  }
+
+  /** Called inside the save's transaction so the index never disagrees with the posts. */
+  async index(em: EntityManager, post: Post): Promise<void> {
+    const ctx = em.getTransactionContext();
+    const conn = em.getConnection();
+    const tags = post.tags.isInitialized()
+      ? post.tags
+          .getItems()
+          .map((t) => t.name)
+          .join(' ')
+      : '';
+    await conn.execute('DELETE FROM post_search WHERE rowid = ?', [post.id], 'run', ctx);
+    await conn.execute(
+      'INSERT INTO post_search (rowid, title, body, tags) VALUES (?, ?, ?, ?)',
+      [post.id, post.title, await plainTextOf(post.html), tags],
+      'run',
+      ctx,
+    );
+  }
+
+  async unindex(em: EntityManager, postId: number): Promise<void> {
+    await em.getConnection().execute('DELETE FROM post_search WHERE rowid = ?', [postId], 'run', em.getTransactionContext());
+  }
+}

@@ -1,0 +1,84 @@
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+
+import { Clock } from './clock.js';
+
+const FLUSH_EVERY_MS = 30_000;
+const FLUSH_AT_PENDING = 500;
+/** Crawlers and link previews are not readers. */
+const NOT_A_READER = /bot|crawl|spider|slurp|preview|fetch|monitor|curl|wget|headless|lighthouse/i;
+
+/**
+ * Per-post view counts without cookies or personal data: a counter per post per day, held in
+ * memory and written in one statement per batch, so a burst of readers is not a burst of writes.
+ * A crash loses at most the pending batch; counters are allowed to lag.
+ */
+@Injectable()
+export class ViewCounterService implements OnModuleDestroy {
+  private readonly logger = new Logger('ViewCounter');
+  private pending = new Map<string, number>(); // "postId|day" → count
+  private pendingTotal = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Counts one view unless the client says it is a robot. */
+  record(postId: number, userAgent: string | undefined): void {
+    if (!userAgent || NOT_A_READER.test(userAgent)) return;
+    const key = `${postId}|${this.clock.now().toISOString().slice(0, 10)}`;
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    this.pendingTotal++;
+    if (this.pendingTotal >= FLUSH_AT_PENDING) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS).unref();
+  }
+
+  /** Stored total plus what is still waiting to be written. */
+  async total(postId: number): Promise<number> {
+    const rows = await this.em
+      .getConnection()
+      .execute<{ n: number | null }[]>('SELECT sum(count) AS n FROM post_view WHERE post_id = ?', [postId]);
+    let waiting = 0;
+    for (const [key, n] of this.pending) if (key.startsWith(`${postId}|`)) waiting += n;
+    return (rows[0]?.n ?? 0) + waiting;
+  }
+
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingTotal = 0;
+    const rows = [...batch].map(([key, n]) => {
+      const [postId, day] = key.split('|');
+      return [Number(postId), day, n] as const;
+    });
+    try {
+      // Posts deleted since the view was counted are skipped by the join instead of failing the batch.
+      const values = rows.map(() => '(?, ?, ?)').join(', ');
+      await this.em.getConnection().execute(
+        `INSERT INTO post_view (post_id, day, count)
+           SELECT v.column1, v.column2, v.column3 FROM (VALUES ${values}) v JOIN post p ON p.id = v.column1
+           WHERE true
+         ON CONFLICT (post_id, day) DO UPDATE SET count = count + excluded.count`,
+        rows.flat(),
+        'run',
+      );
+    } catch (err) {
+      this.logger.warn(`Could not store ${rows.length} view counts: ${(err as Error).message}`);
+    }
+  }
+}
