@@ -5,7 +5,9 @@ describe('renderMarkdown', () => {
     const { html } = renderMarkdown(
       ['## Getting started', '', '| a | b |', '|---|--:|', '| 1 | 2 |', '', 'Claim.[^1]', '', '[^1]: Source.'].join('\n'),
     );
-    expect(html).toContain('<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-hidden="true">#</a></h2>');
+    expect(html).toContain(
+      '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-hidden="true">#</a></h2>',
+    );
     expect(html).toContain('<table>');
     expect(html).toContain('<td style="text-align:right">2</td>');
     expect(html).toMatch(/<sup class="footnote-ref"><a href="#fn1" id="fnref1">\[1\]<\/a><\/sup>/);

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { EntityManager, MikroORM } from '@mikro-orm/better-sqlite';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import request from 'supertest';
+
+import { ENTITIES, ormConfig } from '../src/database/orm.config.js';
+import { schemaDrift } from '../src/database/schema-drift.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/** An entity nobody wrote a migration for. */
+@Entity({ tableName: 'unmigrated_thing' })
+class UnmigratedThing {
+  @PrimaryKey({ type: 'integer' })
+  id!: number;
+
+  @Property({ type: 'string' })
+  name!: string;
+}
+
+describe('database', () => {
+  describe('on an empty file', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp();
+    });
+    afterAll(() => t.close());
+
+    it('runs every committed migration before the app answers', async () => {
+      const conn = t.app.get(EntityManager).getConnection();
+      const tables = (
+        await conn.execute<{ name: string }[]>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      ).map((r) => r.name);
+      expect(tables).toEqual(
+        expect.arrayContaining([
+          'post',
+          'page',
+          'tag',
+          'post_tags',
+          'setting',
+          'post_view',
+          'post_search',
+          'mikro_orm_migrations',
+        ]),
+      );
+      const applied = await conn.execute<{ name: string }[]>('SELECT name FROM mikro_orm_migrations');
+      expect(applied.map((m) => m.name)).toEqual([expect.stringMatching(/^Migration\d{14}_init$/)]);
+      await request(t.server).get('/').expect(200);
+    });
+
+    it('uses the pragmas Litestream depends on', async () => {
+      const conn = t.app.get(EntityManager).getConnection();
+      expect(await conn.execute('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(await conn.execute('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+      expect(await conn.execute('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+      expect(await conn.execute('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]); // NORMAL
+    });
+  });
+
+  describe('schema drift check', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'inkstone-drift-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('finds none between the entities and the committed migrations', async () => {
+      const orm = await MikroORM.init(ormConfig(join(dir, 'a.db')));
+      try {
+        expect(await schemaDrift(orm)).toBe('');
+      } finally {
+        await orm.close();
+      }
+    });
+
+    it('reports an entity that changed without a migration', async () => {
+      const orm = await MikroORM.init(ormConfig(join(dir, 'b.db'), { entities: [...ENTITIES, UnmigratedThing] }));
+      try {
+        expect(await schemaDrift(orm)).toMatch(/create table `unmigrated_thing`/);
+      } finally {
+        await orm.close();
+      }
+    });
+  });
+});
