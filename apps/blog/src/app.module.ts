@@ -2,8 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ServeStaticModule } from '@nestjs/serve-static';
 
+import { AuthModule } from '@app/auth';
 import { ContentModule } from '@app/content';
 
+import { AdminModule } from './admin/admin.module.js';
+import { AdminAccount } from './bootstrap/admin-account.js';
+import { RESOLVED_SECRETS, type ResolvedSecrets } from './bootstrap/secrets.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
@@ -14,7 +18,7 @@ import { SiteModule } from './site/site.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, secrets: ResolvedSecrets): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -26,10 +30,17 @@ export class AppModule {
           serveStaticOptions: { index: false, fallthrough: true, maxAge: '1h' },
         }),
         ContentModule,
+        AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),
+        AdminModule,
         // Last: its /:slug route must not shadow anything registered before it.
         SiteModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, DemoContent],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: RESOLVED_SECRETS, useValue: secrets },
+        AdminAccount,
+        DemoContent,
+      ],
     };
   }
 }

@@ -1,7 +1,9 @@
 import { NestFactory } from '@nestjs/core';
+import express from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { AppModule } from './app.module.js';
+import { resolveSecrets } from './bootstrap/secrets.js';
 import { requestLog } from './common/request-log.middleware.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
@@ -16,9 +18,10 @@ export async function createApp(
   config: AppConfig,
   logger = new AppLogger(config.production, config.logLevel),
 ): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const secrets = await resolveSecrets(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secrets), {
     logger,
-    bodyParser: true,
+    bodyParser: false,
     abortOnError: false,
   });
   configureApp(app, config, logger);
@@ -35,4 +38,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
   app.use(requestLog(logger));
+  // Forms carry whole posts (up to 500,000 characters, which percent-encoding can triple);
+  // uploads are multipart and limited by the media route itself.
+  app.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 200 }));
+  app.use(express.json({ limit: '2mb' }));
 }

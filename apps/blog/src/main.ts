@@ -35,6 +35,10 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (err) {
+  if (err instanceof ConfigError || (err as Error).name === 'SecretError') {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
   logger.error(`Startup failed: ${(err as Error).message}`, (err as Error).stack, 'Bootstrap');
   process.exit(1);
 }

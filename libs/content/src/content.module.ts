@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
+import { MediaService } from './media.service.js';
 import { PagesService } from './pages.service.js';
 import { PostsService } from './posts.service.js';
+import { RevisionsService } from './revisions.service.js';
 import { SearchService } from './search.service.js';
 import { SettingsService } from './settings.service.js';
 import { TagsService } from './tags.service.js';
@@ -18,6 +20,8 @@ const services = [
   SettingsService,
   SearchService,
   ViewCounterService,
+  RevisionsService,
+  MediaService,
 ];
 
 /** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */

@@ -1,14 +1,37 @@
 export { Clock } from './clock.js';
 export { ContentModule } from './content.module.js';
 export { ContentEvents, type ContentChange } from './content-events.js';
-export { contentEntities, Page, Post, PostView, Setting, Tag, POST_STATUSES, type PostStatus } from './entities/index.js';
+export {
+  contentEntities,
+  Media,
+  Page,
+  Post,
+  PostView,
+  Revision,
+  Setting,
+  SlugRedirect,
+  Tag,
+  POST_STATUSES,
+  type PostStatus,
+} from './entities/index.js';
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
 export { type ContentInput, LIMITS, parseTagList } from './post-input.js';
+export {
+  MAX_UPLOAD_BYTES,
+  MediaInUseError,
+  MediaService,
+  MediaTooLargeError,
+  mediaUrl,
+  UnsupportedMediaError,
+  type MediaSummary,
+  type StoredMedia,
+} from './media.service.js';
 export { PagesService, RESERVED_PAGE_SLUGS, type NavItem } from './pages.service.js';
-export { PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
+export { type AdminStatusFilter, PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
+export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';
-export { DEFAULT_SETTINGS, SettingsService, type SiteSettings } from './settings.service.js';
+export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
 export { ViewCounterService } from './view-counter.service.js';

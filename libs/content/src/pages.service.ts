@@ -57,6 +57,14 @@ export class PagesService {
     return pages.map((p) => ({ label: p.title, url: `/${encodeURIComponent(p.slug)}` }));
   }
 
+  findById(id: number): Promise<Page | null> {
+    return this.em.findOne(Page, id);
+  }
+
+  listForAdmin(): Promise<Page[]> {
+    return this.em.find(Page, {}, { orderBy: { navOrder: 'asc', title: 'asc' } });
+  }
+
   async create(input: ContentInput): Promise<Page> {
     const valid = validateInput(input);
     const rendered = await renderMarkdown(valid.markdown);

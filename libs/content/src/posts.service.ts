@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
-import { Post } from './entities/index.js';
+import { Post, Revision, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { type ContentInput, validateInput } from './post-input.js';
@@ -27,6 +27,8 @@ export interface Neighbours {
   previous: Pick<Post, 'slug' | 'title'> | null;
   next: Pick<Post, 'slug' | 'title'> | null;
 }
+
+export type AdminStatusFilter = 'draft' | 'published' | 'scheduled';
 
 /** Listing pages never need the bodies; leaving them out keeps list queries small. */
 const LIST_EXCLUDE = ['markdown', 'html'] as const;
@@ -123,6 +125,9 @@ export class PostsService {
       post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, null);
       post.tags.set(await this.tags.resolve(em, valid.tags));
       em.persist(post);
+      em.persist(new Revision(post));
+      // A live post wins over an old slug of another post that pointed here.
+      await em.nativeDelete(SlugRedirect, { fromSlug: slug });
       await em.flush();
       await this.search.index(em, post);
       return post;
@@ -138,13 +143,19 @@ export class PostsService {
       const post = await em.findOne(Post, id, { populate: ['tags'] });
       if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
       const wanted = valid.slug ?? post.slug;
-      if (wanted !== post.slug) post.slug = await uniqueSlug(wanted, (s) => this.slugTaken(em, s, id));
+      if (wanted !== post.slug) {
+        const old = post.slug;
+        post.slug = await uniqueSlug(wanted, (s) => this.slugTaken(em, s, id));
+        await em.nativeDelete(SlugRedirect, { fromSlug: post.slug });
+        await em.upsert(SlugRedirect, new SlugRedirect(old, post));
+      }
       post.title = valid.title;
       post.markdown = valid.markdown;
       post.applyRendered(rendered);
       post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, post.publishedAt);
       post.status = valid.status;
       post.tags.set(await this.tags.resolve(em, valid.tags));
+      em.persist(new Revision(post));
       await em.flush();
       await this.search.index(em, post);
       return post;
@@ -161,6 +172,48 @@ export class PostsService {
       em.remove(post);
     });
     this.events.changed('post');
+  }
+
+  /** The current slug of a visible post that used to live at `slug`, for a 301. */
+  async redirectFor(slug: string): Promise<string | null> {
+    const redirect = await this.em.findOne(SlugRedirect, { fromSlug: slug }, { populate: ['post'] });
+    return redirect && redirect.post.isVisibleAt(this.clock.now()) ? redirect.post.slug : null;
+  }
+
+  /** Any post by id, whatever its status: for the admin. */
+  findById(id: number): Promise<Post | null> {
+    return this.em.findOne(Post, id, { populate: ['tags'] });
+  }
+
+  /** The admin's list: every status, newest edit first, optionally filtered. */
+  async listForAdmin(filter: { status?: AdminStatusFilter; title?: string }, page: number, perPage = 50): Promise<PostPage> {
+    const now = this.clock.now();
+    const where: FilterQuery<Post>[] = [];
+    if (filter.status === 'draft') where.push({ status: 'draft' });
+    if (filter.status === 'published') where.push(visiblePosts(now));
+    if (filter.status === 'scheduled') where.push({ status: 'published', publishedAt: { $gt: now } });
+    // LIKE wildcards typed by the author are dropped rather than escaped (SQLite needs ESCAPE for that).
+    const title = filter.title?.replace(/[%_]/g, '').trim();
+    if (title) where.push({ title: { $like: `%${title}%` } });
+    const [posts, total] = await this.em.findAndCount(Post, where.length ? { $and: where } : {}, {
+      populate: ['tags'],
+      exclude: LIST_EXCLUDE,
+      orderBy: { updatedAt: 'desc', id: 'desc' },
+      limit: perPage,
+      offset: (page - 1) * perPage,
+    });
+    return { posts, page, total, totalPages: Math.max(1, Math.ceil(total / perPage)) };
+  }
+
+  /** Counts for the dashboard. */
+  async statusCounts(): Promise<{ drafts: number; published: number; scheduled: number }> {
+    const now = this.clock.now();
+    const [drafts, published, scheduled] = await Promise.all([
+      this.em.count(Post, { status: 'draft' }),
+      this.em.count(Post, visiblePosts(now)),
+      this.em.count(Post, { status: 'published', publishedAt: { $gt: now } }),
+    ]);
+    return { drafts, published, scheduled };
   }
 
   count(where: FilterQuery<Post> = {}): Promise<number> {

@@ -2,7 +2,10 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
-import { Tag } from './entities/index.js';
+import { ContentEvents } from './content-events.js';
+import { Post, Tag } from './entities/index.js';
+import { ContentNotFoundError, ContentValidationError } from './errors.js';
+import { LIMITS } from './post-input.js';
 import { slugify } from './slug.js';
 
 export interface TagSummary {
@@ -16,7 +19,61 @@ export class TagsService {
   constructor(
     private readonly em: EntityManager,
     private readonly clock: Clock,
+    private readonly events: ContentEvents,
   ) {}
+
+  /** Every tag with its number of posts of any status: for the admin. */
+  allWithCounts(): Promise<(TagSummary & { id: number })[]> {
+    return this.em.getConnection().execute(
+      `SELECT t.id, t.slug, t.name, count(pt.post_id) AS count
+         FROM tag t LEFT JOIN post_tags pt ON pt.tag_id = t.id
+        GROUP BY t.id ORDER BY t.name COLLATE NOCASE`,
+    );
+  }
+
+  /** Renames a tag; a name whose slug another tag has already is a merge into that tag. */
+  async rename(id: number, name: string): Promise<Tag> {
+    const clean = name.trim().replace(/\s+/g, ' ');
+    const slug = slugify(clean);
+    if (!slug || clean.length > LIMITS.tagName)
+      throw new ContentValidationError('A tag name needs letters or digits (at most 60 characters).', 'name');
+    const tag = await this.em.findOne(Tag, id);
+    if (!tag) throw new ContentNotFoundError(`Tag ${id} does not exist.`);
+    const other = await this.em.findOne(Tag, { slug, id: { $ne: id } });
+    if (other) {
+      await this.merge(id, other.id);
+      return other;
+    }
+    tag.name = clean;
+    tag.slug = slug;
+    await this.em.flush();
+    this.events.changed('tag');
+    return tag;
+  }
+
+  /** Moves every post of `fromId` to `intoId` and deletes `fromId`. */
+  async merge(fromId: number, intoId: number): Promise<void> {
+    if (fromId === intoId) return;
+    await this.em.transactional(async (em) => {
+      const [from, into] = await Promise.all([em.findOne(Tag, fromId), em.findOne(Tag, intoId)]);
+      if (!from || !into) throw new ContentNotFoundError('Both tags must exist to merge them.');
+      const posts = await em.find(Post, { tags: from }, { populate: ['tags'] });
+      for (const post of posts) {
+        post.tags.remove(from);
+        if (!post.tags.contains(into)) post.tags.add(into);
+      }
+      await em.flush();
+      em.remove(from);
+    });
+    this.events.changed('tag');
+  }
+
+  /** Deletes a tag; its posts stay, untagged from it. */
+  async delete(id: number): Promise<void> {
+    const removed = await this.em.nativeDelete(Tag, { id });
+    if (!removed) throw new ContentNotFoundError(`Tag ${id} does not exist.`);
+    this.events.changed('tag');
+  }
 
   findBySlug(slug: string): Promise<Tag | null> {
     return this.em.findOne(Tag, { slug });

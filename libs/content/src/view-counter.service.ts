@@ -46,6 +46,15 @@ export class ViewCounterService implements OnModuleDestroy {
     return (rows[0]?.n ?? 0) + waiting;
   }
 
+  /** The most-read posts of all time, for the dashboard. */
+  mostRead(limit: number): Promise<{ id: number; slug: string; title: string; views: number }[]> {
+    return this.em.getConnection().execute(
+      `SELECT p.id, p.slug, p.title, sum(v.count) AS views FROM post_view v JOIN post p ON p.id = v.post_id
+        GROUP BY p.id ORDER BY views DESC, p.id LIMIT ?`,
+      [limit],
+    );
+  }
+
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.write());
     return this.flushing;

@@ -1,16 +1,27 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
-import { ContentNotFoundError, ContentValidationError } from '@app/content';
+import { LoginRequiredException } from '@app/auth';
+import {
+  ContentNotFoundError,
+  ContentValidationError,
+  MAX_UPLOAD_BYTES,
+  MediaInUseError,
+  MediaTooLargeError,
+  UnsupportedMediaError,
+} from '@app/content';
 
 import { SiteContextService } from '../site/site-context.service.js';
+import { RedirectException } from './redirect.exception.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   403: 'Forbidden',
   404: 'Page not found',
   405: 'Method not allowed',
+  409: 'Conflict',
   413: 'Too large',
+  415: 'Unsupported file type',
   429: 'Too many requests',
   500: 'Something went wrong',
   503: 'Temporarily unavailable',
@@ -30,6 +41,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
+    if (exception instanceof RedirectException) {
+      res.redirect(exception.status, exception.location);
+      return;
+    }
+    if (exception instanceof LoginRequiredException && req.method === 'GET' && req.accepts('html')) {
+      res.redirect(303, `/admin/login?next=${encodeURIComponent(exception.next)}`);
+      return;
+    }
     const { status, message } = this.describe(exception);
     if (status >= 500) {
       this.logger.error(
@@ -69,8 +88,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown): { status: number; message: string } {
     if (exception instanceof ContentNotFoundError) return { status: 404, message: '' };
     if (exception instanceof ContentValidationError) return { status: 400, message: exception.message };
+    if (exception instanceof UnsupportedMediaError) return { status: 415, message: exception.message };
+    if (exception instanceof MediaTooLargeError) return { status: 413, message: exception.message };
+    if (exception instanceof MediaInUseError) return { status: 409, message: exception.message };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status === 413)
+        return { status, message: `Too large: uploads may be at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB, forms 2 MB.` };
       const body = exception.getResponse();
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       const message =
@@ -79,6 +103,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     // body-parser and friends throw errors carrying a status (413 too large, 400 bad JSON).
     const status = (exception as { status?: unknown })?.status;
+    if (status === 413) return { status, message: 'Too large: forms may be at most 2 MB.' };
     if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: '' };
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: '' };
   }

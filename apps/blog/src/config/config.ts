@@ -1,11 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 
-/** Where a secret comes from: DESIGN.md's three sources, or nothing configured. */
-export type SecretSource =
-  | { kind: 'literal'; value: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'secret-manager'; name: string }
-  | { kind: 'none' };
+import type { SecretSource } from '@app/auth';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

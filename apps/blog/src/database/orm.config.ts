@@ -1,6 +1,7 @@
 import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
 import { Migrator } from '@mikro-orm/migrations';
 
+import { authEntities } from '@app/auth';
 import { contentEntities } from '@app/content';
 
 import { MIGRATIONS_SRC_DIR } from '../paths.js';
@@ -12,7 +13,7 @@ import { migrationsList } from '../migrations/index.js';
  */
 export const FOREIGN_TABLES = [/^_litestream_/, /^post_search/];
 
-export const ENTITIES = [...contentEntities];
+export const ENTITIES = [...contentEntities, ...authEntities];
 
 interface BetterSqliteConnection {
   pragma(sql: string): unknown;

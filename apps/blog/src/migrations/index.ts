@@ -3,5 +3,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 
 import { Migration20261125043331_init } from './Migration20261125043331_init.js';
+import { Migration20261125044824_admin } from './Migration20261125044824_admin.js';
 
-export const migrationsList: MigrationObject[] = [{ name: 'Migration20261125043331_init', class: Migration20261125043331_init }];
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125043331_init', class: Migration20261125043331_init },
+  { name: 'Migration20261125044824_admin', class: Migration20261125044824_admin },
+];

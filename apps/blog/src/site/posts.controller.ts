@@ -2,6 +2,7 @@ import { Controller, Get, Headers, NotFoundException, Param, Render } from '@nes
 
 import { PostsService, ViewCounterService } from '@app/content';
 
+import { RedirectException } from '../common/redirect.exception.js';
 import { SiteContextService } from './site-context.service.js';
 import { jsonLd, pageMeta, postCard, postUrl } from './view-models.js';
 
@@ -17,7 +18,12 @@ export class PostsController {
   @Render('site/post')
   async show(@Param('slug') slug: string, @Headers('user-agent') userAgent: string | undefined) {
     const post = await this.posts.findVisibleBySlug(slug);
-    if (!post) throw new NotFoundException();
+    if (!post) {
+      // An old slug of a renamed post keeps working.
+      const current = await this.posts.redirectFor(slug);
+      if (current) throw new RedirectException(postUrl(current), 301);
+      throw new NotFoundException();
+    }
     this.views.record(post.id, userAgent);
     const [site, neighbours, views] = await Promise.all([
       this.site.get(),

@@ -5,6 +5,7 @@ import { ContentModule } from '@app/content';
 import { FeedsController } from './feeds.controller.js';
 import { HealthController } from './health.controller.js';
 import { HomeController } from './home.controller.js';
+import { MediaController } from './media.controller.js';
 import { PagesController } from './pages.controller.js';
 import { PostsController } from './posts.controller.js';
 import { SearchController } from './search.controller.js';
@@ -24,6 +25,7 @@ import { TagsController } from './tags.controller.js';
     SearchController,
     FeedsController,
     SeoController,
+    MediaController,
     PagesController,
   ],
   providers: [SiteContextService],

@@ -1,0 +1,40 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+import { ContentModule } from '@app/content';
+
+import { AuthController } from './auth.controller.js';
+import { DashboardController } from './dashboard.controller.js';
+import { AdminMediaController } from './media.controller.js';
+import { AdminPagesController } from './pages.controller.js';
+import { AdminPostsController } from './posts.controller.js';
+import { PreviewController } from './preview.controller.js';
+import { AdminSettingsController } from './settings.controller.js';
+import { AdminTagsController } from './tags.controller.js';
+
+/** The author's side. Every controller but AuthController carries AdminGuard at class level. */
+@Module({
+  imports: [ContentModule],
+  controllers: [
+    AuthController,
+    DashboardController,
+    AdminPostsController,
+    AdminPagesController,
+    AdminTagsController,
+    AdminMediaController,
+    AdminSettingsController,
+    PreviewController,
+  ],
+})
+export class AdminModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // Admin pages are personal: never stored by a browser cache or a CDN, never indexed.
+    consumer
+      .apply((_req: Request, res: Response, next: NextFunction) => {
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+        next();
+      })
+      .forRoutes('admin', 'admin/{*splat}');
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  Controller,
+  Get,
+  Param,
+  ParseIntPipe,
+  Post,
+  Query,
+  Render,
+  Req,
+  Res,
+  UnsupportedMediaTypeException,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import type { Request, Response } from 'express';
+
+import { AdminGuard } from '@app/auth';
+import { MAX_UPLOAD_BYTES, MediaService, mediaUrl } from '@app/content';
+
+import { notice } from './forms.js';
+
+@Controller('admin/media')
+@UseGuards(AdminGuard)
+export class AdminMediaController {
+  constructor(private readonly media: MediaService) {}
+
+  @Get()
+  @Render('admin/media')
+  async library(@Query('notice') key: unknown) {
+    const items = await this.media.list();
+    return {
+      layout: 'admin',
+      title: 'Media',
+      notice: notice(key),
+      maxMb: MAX_UPLOAD_BYTES / 1024 / 1024,
+      items: items.map((m) => ({ ...m, snippet: `![](${m.url})`, kb: Math.ceil(m.size / 1024) })),
+    };
+  }
+
+  /**
+   * From the library form (redirects back) and from the editor's paste/drop (answers JSON).
+   * The CSRF token comes in the query or a header: the guard runs before the multipart body is read.
+   */
+  @Post()
+  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } }))
+  async upload(@UploadedFile() file: Express.Multer.File | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!file) throw new UnsupportedMediaTypeException('Choose an image file to upload.');
+    const stored = await this.media.upload(file.buffer, file.originalname);
+    const url = mediaUrl(stored);
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.status(201).json({ id: stored.id, url, markdown: `![](${url})`, width: stored.width, height: stored.height });
+      return;
+    }
+    res.redirect(303, '/admin/media?notice=uploaded');
+  }
+
+  @Post(':id/delete')
+  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+    await this.media.delete(id);
+    res.redirect(303, '/admin/media?notice=deleted');
+  }
+}

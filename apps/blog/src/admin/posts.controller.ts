@@ -1,0 +1,218 @@
+import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+
+import { AdminGuard } from '@app/auth';
+import {
+  type AdminStatusFilter,
+  Clock,
+  ContentNotFoundError,
+  ContentValidationError,
+  type Post as PostEntity,
+  PostsService,
+  RevisionsService,
+} from '@app/content';
+
+import { contentInput, type FormBody, notice, saveNotice, toDateInput } from './forms.js';
+import { parsePage } from '../site/page-param.js';
+import { postUrl } from '../site/view-models.js';
+
+const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];
+
+@Controller('admin/posts')
+@UseGuards(AdminGuard)
+export class AdminPostsController {
+  constructor(
+    private readonly posts: PostsService,
+    private readonly revisions: RevisionsService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @Render('admin/posts')
+  async list(
+    @Query('status') status: unknown,
+    @Query('q') q: unknown,
+    @Query('page') page: unknown,
+    @Query('notice') key: unknown,
+  ) {
+    const filter = FILTERS.includes(status as AdminStatusFilter) ? (status as AdminStatusFilter) : undefined;
+    const title = typeof q === 'string' ? q.slice(0, 200) : '';
+    const result = await this.posts.listForAdmin({ status: filter, title }, parsePage(page));
+    const now = this.clock.now();
+    return {
+      layout: 'admin',
+      title: 'Posts',
+      notice: notice(key),
+      q: title,
+      filters: [{ value: '', label: 'All' }, ...FILTERS.map((f) => ({ value: f, label: f[0].toUpperCase() + f.slice(1) }))].map(
+        (f) => ({
+          ...f,
+          selected: (filter ?? '') === f.value,
+        }),
+      ),
+      posts: result.posts.map((p) => ({
+        id: p.id,
+        title: p.title,
+        url: postUrl(p.slug),
+        state: stateOf(p, now),
+        updatedAt: p.updatedAt,
+        publishedAt: p.publishedAt,
+        tags: p.tags
+          .getItems()
+          .map((t) => t.name)
+          .join(', '),
+      })),
+      total: result.total,
+    };
+  }
+
+  @Get('new')
+  @Render('admin/post-edit')
+  create() {
+    return this.editor(null, { title: '', slug: '', markdown: '', tags: '', status: 'draft', publishedAt: '' });
+  }
+
+  @Post('new')
+  async store(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+    const input = contentInput(body);
+    try {
+      const post = await this.posts.create(input);
+      res.redirect(303, `/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
+    } catch (err) {
+      if (!(err instanceof ContentValidationError)) throw err;
+      res.status(400).render('admin/post-edit', { ...this.editor(null, this.formValues(body)), error: err.message });
+    }
+  }
+
+  @Get(':id/edit')
+  @Render('admin/post-edit')
+  async edit(@Param('id', ParseIntPipe) id: number, @Query('notice') key: unknown) {
+    const post = await this.find(id);
+    return {
+      ...this.editor(post, {
+        title: post.title,
+        slug: post.slug,
+        markdown: post.markdown,
+        tags: post.tags
+          .getItems()
+          .map((t) => t.name)
+          .join(', '),
+        status: post.status,
+        publishedAt: toDateInput(post.publishedAt),
+      }),
+      notice: notice(key),
+    };
+  }
+
+  @Post(':id/edit')
+  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+    const post = await this.find(id);
+    try {
+      const saved = await this.posts.update(id, contentInput(body));
+      res.redirect(303, `/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
+    } catch (err) {
+      if (!(err instanceof ContentValidationError)) throw err;
+      res.status(400).render('admin/post-edit', { ...this.editor(post, this.formValues(body)), error: err.message });
+    }
+  }
+
+  @Get(':id/delete')
+  @Render('admin/confirm-delete')
+  async confirmDelete(@Param('id', ParseIntPipe) id: number) {
+    const post = await this.find(id);
+    return {
+      layout: 'admin',
+      title: 'Delete post',
+      what: 'post',
+      name: post.title,
+      action: `/admin/posts/${id}/delete`,
+      back: `/admin/posts/${id}/edit`,
+    };
+  }
+
+  @Post(':id/delete')
+  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+    await this.posts.delete(id);
+    res.redirect(303, '/admin/posts?notice=deleted');
+  }
+
+  @Get(':id/revisions')
+  @Render('admin/revisions')
+  async revisionList(@Param('id', ParseIntPipe) id: number) {
+    const post = await this.find(id);
+    const revisions = await this.revisions.list(id);
+    return {
+      layout: 'admin',
+      title: `Revisions of ${post.title}`,
+      post: { id: post.id, title: post.title },
+      revisions: revisions.map((r, i) => ({ id: r.id, title: r.title, createdAt: r.createdAt, current: i === 0 })),
+    };
+  }
+
+  @Get(':id/revisions/:revisionId')
+  @Render('admin/revision')
+  async revision(@Param('id', ParseIntPipe) id: number, @Param('revisionId', ParseIntPipe) revisionId: number) {
+    const post = await this.find(id);
+    const [revision, diff] = await Promise.all([
+      this.revisions.get(id, revisionId),
+      this.revisions.diffWithCurrent(id, revisionId),
+    ]);
+    return {
+      layout: 'admin',
+      title: `Revision of ${post.title}`,
+      post: { id: post.id, title: post.title },
+      revision: { id: revision.id, title: revision.title, markdown: revision.markdown, createdAt: revision.createdAt },
+      diff,
+      unchanged: diff.every((l) => l.kind === 'same'),
+    };
+  }
+
+  @Post(':id/revisions/:revisionId/restore')
+  async restore(
+    @Param('id', ParseIntPipe) id: number,
+    @Param('revisionId', ParseIntPipe) revisionId: number,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.revisions.restore(id, revisionId);
+    res.redirect(303, `/admin/posts/${id}/edit?notice=restored`);
+  }
+
+  private async find(id: number): Promise<PostEntity> {
+    const post = await this.posts.findById(id);
+    if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
+    return post;
+  }
+
+  private formValues(body: FormBody) {
+    const get = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
+    return {
+      title: get('title'),
+      slug: get('slug'),
+      markdown: get('markdown'),
+      tags: get('tags'),
+      status: get('status'),
+      publishedAt: get('publishedAt'),
+    };
+  }
+
+  private editor(post: PostEntity | null, values: Record<string, string>) {
+    return {
+      layout: 'admin',
+      title: post ? `Edit: ${post.title}` : 'New post',
+      editor: true,
+      kind: 'post',
+      action: post ? `/admin/posts/${post.id}/edit` : '/admin/posts/new',
+      post: post && { id: post.id, url: postUrl(post.slug), state: stateOf(post, this.clock.now()) },
+      values,
+      statuses: [
+        { value: 'draft', label: 'Draft', selected: values.status !== 'published' },
+        { value: 'published', label: 'Published (or scheduled, with a future date)', selected: values.status === 'published' },
+      ],
+    };
+  }
+}
+
+function stateOf(post: Pick<PostEntity, 'status' | 'publishedAt'>, now: Date): 'draft' | 'published' | 'scheduled' {
+  if (post.status !== 'published') return 'draft';
+  return post.publishedAt && post.publishedAt > now ? 'scheduled' : 'published';
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import { AdminGuard } from '@app/auth';
+import { LIMITS, renderMarkdown } from '@app/content';
+
+import { field, type FormBody } from './forms.js';
+
+/**
+ * The editor's preview, with the very renderer the site uses at save: JSON for the live preview
+ * script, a page for the no-JavaScript "Preview in a new tab" button.
+ */
+@Controller('admin/preview')
+@UseGuards(AdminGuard)
+export class PreviewController {
+  @Post()
+  @HttpCode(200)
+  async preview(@Body() body: FormBody, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { html, wordCount, readingMinutes } = await renderMarkdown(field(body, 'markdown').slice(0, LIMITS.markdown));
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json({ html, wordCount, readingMinutes });
+      return;
+    }
+    res.render('admin/preview', {
+      layout: 'admin',
+      title: `Preview: ${field(body, 'title') || 'untitled'}`,
+      postTitle: field(body, 'title'),
+      html,
+      wordCount,
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { Body, Controller, Get, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+
+import { AdminGuard } from '@app/auth';
+import { ContentValidationError, type NavItem, SettingsService, type SiteSettings } from '@app/content';
+
+import { field, type FormBody, notice } from './forms.js';
+
+@Controller('admin/settings')
+@UseGuards(AdminGuard)
+export class AdminSettingsController {
+  constructor(private readonly settings: SettingsService) {}
+
+  @Get()
+  @Render('admin/settings')
+  async form(@Query('notice') key: unknown) {
+    return this.view(toForm(await this.settings.get()), notice(key));
+  }
+
+  @Post()
+  async save(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+    const values = {
+      title: field(body, 'title'),
+      description: field(body, 'description'),
+      authorName: field(body, 'authorName'),
+      authorBio: field(body, 'authorBio'),
+      navLinks: field(body, 'navLinks'),
+      socialLinks: field(body, 'socialLinks'),
+      postsPerPage: field(body, 'postsPerPage'),
+      language: field(body, 'language'),
+    };
+    try {
+      await this.settings.update({
+        ...values,
+        navLinks: parseLinks(values.navLinks),
+        socialLinks: parseLinks(values.socialLinks),
+        postsPerPage: Number(values.postsPerPage),
+      });
+      res.redirect(303, '/admin/settings?notice=saved');
+    } catch (err) {
+      if (!(err instanceof ContentValidationError)) throw err;
+      res.status(400).render('admin/settings', { ...this.view(values, null), error: err.message });
+    }
+  }
+
+  private view(values: Record<string, string>, message: string | null) {
+    return { layout: 'admin', title: 'Settings', notice: message, values };
+  }
+}
+
+/** "Label | URL" per line. */
+function parseLinks(text: string): NavItem[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const bar = line.lastIndexOf('|');
+      return bar < 0 ? { label: line, url: '' } : { label: line.slice(0, bar).trim(), url: line.slice(bar + 1).trim() };
+    });
+}
+
+function toForm(s: SiteSettings): Record<string, string> {
+  const links = (list: NavItem[]) => list.map((l) => `${l.label} | ${l.url}`).join('\n');
+  return {
+    title: s.title,
+    description: s.description,
+    authorName: s.authorName,
+    authorBio: s.authorBio,
+    navLinks: links(s.navLinks),
+    socialLinks: links(s.socialLinks),
+    postsPerPage: String(s.postsPerPage),
+    language: s.language,
+  };
+}

@@ -1,0 +1,10 @@
+export { AdminGuard, CsrfGuard } from './admin.guard.js';
+export { AuthCookies } from './auth-cookies.js';
+export { AUTH_OPTIONS, type AuthOptions } from './auth-options.js';
+export { AuthModule } from './auth.module.js';
+export { type AuthenticatedSession, AuthService, type EnsureAdminResult } from './auth.service.js';
+export { CSRF_FIELD, CSRF_HEADER, CsrfService } from './csrf.service.js';
+export { FAILURES_PER_CLIENT, LoginThrottle } from './login-throttle.js';
+export { LoginRequiredException, safeNext } from './login-required.exception.js';
+export { readSecret, SecretError, type SecretManagerOptions, type SecretSource } from './secrets.js';
+export { authEntities, User } from './user.entity.js';
