@@ -1,5 +1,7 @@
 import request from 'supertest';
 
+import { TagsService } from '@app/content';
+
 import { daysAgo, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('search', () => {
@@ -85,5 +87,19 @@ describe('search', () => {
     expect((await search('marimba')).text).toContain('1 result');
     await t.run(() => t.services.posts.delete(post.id));
     expect((await search('marimba')).text).toContain('0 results');
+  });
+
+  it('finds posts by tag name, and follows tag renames, merges and deletions', async () => {
+    const post = await t.createPost({ title: 'Tagged', markdown: 'plain body', tags: ['Walrus', 'Narwhal'] });
+    expect((await search('walrus')).text).toContain('/posts/tagged');
+    const tags = t.app.get(TagsService);
+    const walrus = (await t.run(() => tags.findBySlug('walrus')))!;
+    await t.run(() => tags.rename(walrus.id, 'Seal'));
+    expect((await search('walrus')).text).not.toContain('/posts/tagged');
+    expect((await search('seal')).text).toContain('/posts/tagged');
+    const narwhal = (await t.run(() => tags.findBySlug('narwhal')))!;
+    await t.run(() => tags.delete(narwhal.id));
+    expect((await search('narwhal')).text).not.toContain('/posts/tagged');
+    await t.run(() => t.services.posts.delete(post.id));
   });
 });

@@ -88,7 +88,9 @@ export class AuthService {
 
   /** Ends every session of the user: cookies issued before now stop working everywhere. */
   async revokeSessions(userId: number): Promise<void> {
-    await this.em.nativeUpdate(User, { id: userId }, { sessionEpoch: { $inc: 1 } } as never);
+    const user = await this.em.findOneOrFail(User, { id: userId });
+    user.sessionEpoch++;
+    await this.em.flush();
   }
 
   async changePassword(userId: number, password: string): Promise<void> {

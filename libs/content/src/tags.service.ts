@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
+import type { FilterQuery } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
@@ -6,6 +7,7 @@ import { ContentEvents } from './content-events.js';
 import { Post, Tag } from './entities/index.js';
 import { ContentNotFoundError, ContentValidationError } from './errors.js';
 import { LIMITS } from './post-input.js';
+import { SearchService } from './search.service.js';
 import { slugify } from './slug.js';
 
 export interface TagSummary {
@@ -20,6 +22,7 @@ export class TagsService {
     private readonly em: EntityManager,
     private readonly clock: Clock,
     private readonly events: ContentEvents,
+    private readonly search: SearchService,
   ) {}
 
   /** Every tag with its number of posts of any status: for the admin. */
@@ -46,7 +49,10 @@ export class TagsService {
     }
     tag.name = clean;
     tag.slug = slug;
-    await this.em.flush();
+    await this.em.transactional(async (em) => {
+      await em.flush();
+      await this.reindex(em, { tags: id });
+    });
     this.events.changed('tag');
     return tag;
   }
@@ -64,15 +70,27 @@ export class TagsService {
       }
       await em.flush();
       em.remove(from);
+      await em.flush();
+      for (const post of posts) await this.search.index(em, post);
     });
     this.events.changed('tag');
   }
 
   /** Deletes a tag; its posts stay, untagged from it. */
   async delete(id: number): Promise<void> {
-    const removed = await this.em.nativeDelete(Tag, { id });
-    if (!removed) throw new ContentNotFoundError(`Tag ${id} does not exist.`);
+    await this.em.transactional(async (em) => {
+      const postIds = (await em.find(Post, { tags: id }, { fields: ['id'] })).map((p) => p.id);
+      const removed = await em.nativeDelete(Tag, { id });
+      if (!removed) throw new ContentNotFoundError(`Tag ${id} does not exist.`);
+      await this.reindex(em, { id: { $in: postIds } });
+    });
     this.events.changed('tag');
+  }
+
+  /** The search index keeps tag names beside each post: refresh the posts a tag change touched. */
+  private async reindex(em: EntityManager, where: FilterQuery<Post>): Promise<void> {
+    const posts = await em.find(Post, where, { populate: ['tags'], refresh: true });
+    for (const post of posts) await this.search.index(em, post);
   }
 
   findBySlug(slug: string): Promise<Tag | null> {
@@ -93,7 +111,8 @@ export class TagsService {
 
   /** Finds tags by name, creating the missing ones; names that slug alike are one tag. */
   async resolve(em: EntityManager, names: string[]): Promise<Tag[]> {
-    const bySlug = new Map(names.map((name) => [slugify(name), name] as const));
+    const bySlug = new Map<string, string>();
+    for (const name of names) if (!bySlug.has(slugify(name))) bySlug.set(slugify(name), name); // first spelling wins
     const existing = await em.find(Tag, { slug: { $in: [...bySlug.keys()] } });
     const found = new Map(existing.map((t) => [t.slug, t]));
     return [...bySlug].map(([slug, name]) => {

@@ -6,6 +6,8 @@ type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
 const SEVERITY_RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
+/** Nest's start-up chatter (one line per module and route): useful when debugging only. */
+const CHATTY_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
 
 /** The fields of Cloud Logging's HttpRequest that a request log line carries. */
 export interface HttpRequestLog {
@@ -30,7 +32,7 @@ export class AppLogger implements LoggerService {
   ) {}
 
   log(message: unknown, context?: string): void {
-    this.write('INFO', message, context);
+    this.write(context && CHATTY_CONTEXTS.has(context) ? 'DEBUG' : 'INFO', message, context);
   }
   error(message: unknown, stackOrContext?: string, context?: string): void {
     // Nest passes (message, stack, context) or (message, context).

@@ -12,6 +12,7 @@ import { createApp } from '../../src/app.setup.js';
 import { loadConfig } from '../../src/config/config.js';
 
 export const SITE_URL = 'http://blog.test';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -32,7 +33,15 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'inkstone-e2e-'));
   const databasePath = join(dir, 'blog.db');
-  const config = loadConfig({ DATABASE_PATH: databasePath, LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', SITE_URL, ...env });
+  const config = loadConfig({
+    DATABASE_PATH: databasePath,
+    LOG_LEVEL: 'silent',
+    DEMO_CONTENT: 'false',
+    SITE_URL,
+    ADMIN_PASSWORD,
+    SESSION_SECRET: 'test-session-secret-that-is-long-enough-for-prod',
+    ...env,
+  });
   const app = await createApp(config);
   const em = app.get(EntityManager);
   const run = <T>(fn: () => Promise<T>) => RequestContext.create(em, fn);
