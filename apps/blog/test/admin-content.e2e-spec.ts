@@ -108,11 +108,11 @@ async function tagId(ctx: Ctx, name: string): Promise<number> {
 const cardTitles = (html: string) =>
   [...html.matchAll(/<h2 class="post-card__title"><a href="[^"]*">([^<]*)<\/a><\/h2>/g)].map((m) => m[1]);
 
-/** Tag links under a post on its reader page. */
+/** Tag links under a post on its reader page ("Name /tags/slug"), sorted. */
 async function tagsOfPost(ctx: Ctx, slug: string): Promise<string[]> {
   const html = (await reader(ctx).get(`/posts/${slug}`).expect(200)).text;
   const meta = /<p class="post-meta">([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
-  return [...meta.matchAll(/<a class="tag" href="([^"]+)">#([^<]*)<\/a>/g)].map((m) => `${m[2]} ${m[1]}`);
+  return [...meta.matchAll(/<a class="tag" href="([^"]+)">#([^<]*)<\/a>/g)].map((m) => `${m[2]} ${m[1]}`).sort();
 }
 
 describe('admin: pages', () => {
@@ -378,7 +378,7 @@ describe('admin: tags', () => {
       { name: 'Systems', slug: 'systems', count: 2 },
       { name: 'Temporary', slug: 'temporary', count: 1 },
     ]);
-    expect(await tagsOfPost(ctx, 'channels')).toEqual(['Golang /tags/golang', 'Go /tags/go', 'Concurrency /tags/concurrency']);
+    expect(await tagsOfPost(ctx, 'channels')).toEqual(['Concurrency /tags/concurrency', 'Go /tags/go', 'Golang /tags/golang']);
     const page = await reader(ctx).get('/tags/concurrency').expect(200);
     expect(cardTitles(page.text).sort()).toEqual(['Channels', 'Goroutines']);
   });
@@ -438,7 +438,9 @@ describe('admin: tags', () => {
     const from = await tagId(ctx, 'Golang');
     const into = await tagId(ctx, 'Go');
     const form = await ctx.agent.get('/admin/tags').expect(200);
-    expect(form.text).toContain(`action="/admin/tags/${from}/merge"`);
+    const select = new RegExp(`<select id="merge-${from}" name="into">([\\s\\S]*?)</select>`).exec(form.text)![1];
+    expect(select).toContain(`<option value="${into}">Go</option>`);
+    expect(select).not.toContain(`<option value="${from}">`);
     const res = await ctx.agent
       .post(`/admin/tags/${from}/merge`)
       .type('form')

@@ -172,10 +172,17 @@ export function webp(width: number, height: number, shade = 0): Buffer {
   return Buffer.concat([Buffer.from('RIFF', 'ascii'), u32le(4 + chunk.length), Buffer.from('WEBP', 'ascii'), chunk]);
 }
 
-/** Bytes of a given size that start like a PNG and are otherwise zeros (for size limits). */
-export function oversized(bytes: number): Buffer {
-  const image = png(1, 1);
-  const buffer = Buffer.alloc(bytes);
-  image.copy(buffer);
-  return buffer;
+/**
+ * A valid PNG of exactly `bytes` bytes: a 1×1 image padded with an ancillary (private, safe to
+ * ignore) chunk, for testing the upload size limit at its edge.
+ */
+export function pngOfSize(bytes: number, shade = 0): Buffer {
+  const image = png(1, 1, shade);
+  const ihdrEnd = PNG_SIGNATURE.length + 25;
+  const fillerData = bytes - image.length - 12;
+  if (fillerData < 0) throw new Error(`A PNG cannot be as small as ${bytes} bytes`);
+  const filler = pngChunk('fiLl', Buffer.alloc(fillerData, 0x2a));
+  const out = Buffer.concat([image.subarray(0, ihdrEnd), filler, image.subarray(ihdrEnd)]);
+  if (out.length !== bytes) throw new Error('pngOfSize miscounted');
+  return out;
 }

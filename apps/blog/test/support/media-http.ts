@@ -1,0 +1,28 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+/**
+ * A GET with the path sent exactly as written: supertest (through WHATWG URL) would resolve
+ * `..` segments before they reach the app.
+ */
+export async function rawGet(app: NestExpressApplication, path: string): Promise<{ status: number; body: string }> {
+  const server = createServer(app.getHttpAdapter().getInstance());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('latin1');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
