@@ -13,6 +13,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DemoContent } from './bootstrap/demo-content.js';
+import { DurabilityModule } from './durability/durability.module.js';
 import { PUBLIC_DIR } from './paths.js';
 import { SiteModule } from './site/site.module.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         }),
         ContentModule,
         AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),
+        DurabilityModule,
         AdminModule,
         // Last: its /:slug route must not shadow anything registered before it.
         SiteModule,

@@ -40,7 +40,9 @@ export class CsrfService {
     const seed = this.cookies.read(req, this.cookies.csrfName);
     const body = req.body as Record<string, unknown> | undefined;
     const query = req.query as Record<string, unknown>;
-    const given = [body?.[CSRF_FIELD], req.get(CSRF_HEADER), query?.[CSRF_FIELD]].find((v) => typeof v === 'string');
+    // The query is read only for multipart forms, whose body the guard cannot see yet.
+    const fromQuery = req.is('multipart/form-data') ? query?.[CSRF_FIELD] : undefined;
+    const given = [body?.[CSRF_FIELD], req.get(CSRF_HEADER), fromQuery].find((v) => typeof v === 'string');
     if (!seed || typeof given !== 'string') return false;
     return safeEqual(given, this.auth.codec.derive('csrf', seed));
   }

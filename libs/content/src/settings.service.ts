@@ -106,7 +106,7 @@ export function validateSettings(s: SiteSettings): SiteSettings {
     (list ?? []).slice(0, 20).map((l) => {
       const label = text(l.label, field, 100);
       const url = text(l.url, field, 500);
-      if (!label || !/^(https?:\/\/|\/|mailto:)/i.test(url)) {
+      if (!label || !/^(https?:\/\/|\/(?![/\\])|mailto:)/i.test(url)) {
         throw new ContentValidationError(`Each link in ${field} needs a label and an http(s), mailto: or /path URL.`, field);
       }
       return { label, url };

@@ -59,7 +59,7 @@ export class TagsService {
 
   /** Moves every post of `fromId` to `intoId` and deletes `fromId`. */
   async merge(fromId: number, intoId: number): Promise<void> {
-    if (fromId === intoId) return;
+    if (fromId === intoId) throw new ContentValidationError('Choose another tag to merge into.', 'into');
     await this.em.transactional(async (em) => {
       const [from, into] = await Promise.all([em.findOne(Tag, fromId), em.findOne(Tag, intoId)]);
       if (!from || !into) throw new ContentNotFoundError('Both tags must exist to merge them.');

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ContentModule } from '@app/content';
 
 import { AuthController } from './auth.controller.js';
+import { replicationNotice } from './forms.js';
 import { DashboardController } from './dashboard.controller.js';
 import { AdminMediaController } from './media.controller.js';
 import { AdminPagesController } from './pages.controller.js';
@@ -30,9 +31,10 @@ export class AdminModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Admin pages are personal: never stored by a browser cache or a CDN, never indexed.
     consumer
-      .apply((_req: Request, res: Response, next: NextFunction) => {
+      .apply((req: Request, res: Response, next: NextFunction) => {
         res.setHeader('Cache-Control', 'no-store');
         res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+        res.locals.replication = replicationNotice(req.query.replication);
         next();
       })
       .forRoutes('admin', 'admin/{*splat}');

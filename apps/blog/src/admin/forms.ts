@@ -56,6 +56,15 @@ export function notice(key: unknown): string | null {
   return typeof key === 'string' ? (NOTICES[key] ?? null) : null;
 }
 
+/** What the author is told about replication after a save (see ReplicatedSaveMiddleware). */
+export function replicationNotice(outcome: unknown): { text: string; warning: boolean } | null {
+  if (outcome === 'replicated') return { text: 'Replicated to the backup bucket.', warning: false };
+  if (outcome === 'pending') {
+    return { text: 'Saved on the server, not yet confirmed in the backup bucket; it will sync shortly.', warning: true };
+  }
+  return null;
+}
+
 /** Which notice a post save earns. */
 export function saveNotice(status: PostStatus, publishedAt: Date | null, now: Date): string {
   if (status !== 'published') return 'saved';

@@ -15,6 +15,10 @@ export interface AppConfig {
   readonly adminPassword: SecretSource;
   readonly sessionSecret: SecretSource;
   readonly litestreamReplicaUrl: string | null;
+  /** Litestream's Prometheus endpoint, set by start.sh when the app runs under Litestream. */
+  readonly litestreamMetricsUrl: string | null;
+  /** How long an author's save waits for Litestream to confirm replication. */
+  readonly replicationWaitMs: number;
   readonly logLevel: LogLevel;
   /** Create the welcome post and About page on a database that never had content. */
   readonly demoContent: boolean;
@@ -68,6 +72,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push('LITESTREAM_REPLICA_URL must look like gcs://bucket/path (got a value of another form).');
   }
 
+  const metrics = get('LITESTREAM_METRICS_URL') ?? null;
+  if (metrics && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+\/\S*$/.test(metrics)) {
+    problems.push('LITESTREAM_METRICS_URL must be an http URL on the loopback interface, e.g. http://127.0.0.1:9090/metrics.');
+  }
+  const waitRaw = get('REPLICATION_WAIT_MS') ?? '5000';
+  const replicationWaitMs = Number(waitRaw);
+  if (!/^\d+$/.test(waitRaw) || replicationWaitMs > 60_000)
+    problems.push('REPLICATION_WAIT_MS must be a whole number of milliseconds up to 60000.');
+
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
 
@@ -85,6 +98,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     adminPassword,
     sessionSecret,
     litestreamReplicaUrl: replica,
+    litestreamMetricsUrl: metrics,
+    replicationWaitMs,
     logLevel,
     demoContent: demo === 'true' || demo === '1',
   });
