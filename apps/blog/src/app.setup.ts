@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
+import { drainingMiddleware } from './common/draining.js';
 import { requestLog } from './common/request-log.middleware.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
@@ -37,6 +38,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.engine('hbs', createViewEngine(VIEWS_DIR));
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
+  app.use(drainingMiddleware);
   app.use(requestLog(logger));
   // Forms carry whole posts (up to 500,000 characters, which percent-encoding can triple);
   // uploads are multipart and limited by the media route itself.

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config/config.js';
+import { startDraining } from './common/draining.js';
 import { AppLogger } from './logging/app-logger.js';
 
 let config;
@@ -23,6 +24,8 @@ try {
     if (closing) return;
     closing = true;
     logger.log(`${signal} received: closing`, 'Bootstrap');
+    // Cloud Run allows 10 s after SIGTERM; in-flight saves get most of it, Litestream the rest.
+    startDraining(app.getHttpServer(), 6_000);
     // Why exit 0: Litestream skips its final sync when the app exits non-zero after SIGTERM.
     app.close().then(
       () => process.exit(0),

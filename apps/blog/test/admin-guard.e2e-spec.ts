@@ -14,11 +14,14 @@ function routes(t: TestApp): Route[] {
       router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
     }
   ).router;
-  return router.stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) =>
-      Object.keys(layer.route!.methods).map((method) => ({ method: method.toUpperCase(), path: layer.route!.path })),
-    );
+  return (
+    router.stack
+      // Wildcard paths are middleware Nest mounted on the router, not handlers.
+      .filter((layer) => layer.route && !layer.route.path.includes('{*'))
+      .flatMap((layer) =>
+        Object.keys(layer.route!.methods).map((method) => ({ method: method.toUpperCase(), path: layer.route!.path })),
+      )
+  );
 }
 
 const PUBLIC_ADMIN = new Set(['GET /admin/login', 'POST /admin/login']);
@@ -41,14 +44,10 @@ describe('admin guard', () => {
     const guarded = routes(t).filter((r) => r.path.startsWith('/admin') && !PUBLIC_ADMIN.has(`${r.method} ${r.path}`));
     for (const route of guarded) {
       const path = route.path.replace(/:\w+/g, '1');
-      const res = await request(t.server)
-        [route.method.toLowerCase() as 'get' | 'post'](path)
-        .type('form')
-        .send({ title: 'pwned', markdown: 'x' });
-      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
-        route: `${route.method} ${route.path}`,
-        status: res.status === 303 ? 303 : 401,
-      });
+      const method = route.method.toLowerCase() as 'get' | 'post';
+      const res = await request(t.server)[method](path).type('form').send({ title: 'pwned', markdown: 'x' });
+      // GETs are sent to the login form (303); anything else gets 401. Never a 2xx.
+      expect(`${route.method} ${route.path} → ${res.status}`).toMatch(/ → (303|401)$/);
       if (res.status === 303) expect(res.headers.location).toMatch(/^\/admin\/login\?next=/);
     }
     // Nothing was written by any of them.

@@ -49,6 +49,19 @@ export class AuthService {
     const em = this.em.fork();
     let user = await em.findOne(User, { username });
     if (!user) {
+      // One author: a changed ADMIN_USERNAME renames the account rather than leaving the old one able to log in.
+      const [only, more] = await em.find(User, {}, { limit: 2 });
+      if (only && !more) {
+        only.username = username;
+        only.sessionEpoch++;
+        if (configuredPassword && !(await verifyPassword(only.passwordHash, configuredPassword)))
+          only.passwordHash = await hashPassword(configuredPassword);
+        await em.flush();
+        this.logger.log(`Admin account renamed to ${username}; older sessions revoked`);
+        return { user: only, rotated: true };
+      }
+    }
+    if (!user) {
       const generatedPassword = configuredPassword ? undefined : generatePassword(randomBytes);
       user = new User(username, await hashPassword(configuredPassword ?? generatedPassword!));
       await em.persistAndFlush(user);

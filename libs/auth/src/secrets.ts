@@ -88,7 +88,7 @@ async function readSecretManager(name: string, endpoint: SecretManagerOptions | 
     // from a detached promise, which would crash the process instead of reaching our catch.
     await client.initialize();
     const [version] = await client.accessSecretVersion({ name });
-    const value = decodePayload(version.payload?.data, name).trim();
+    const value = decodePayload(version.payload?.data, name).trimEnd();
     if (!value) throw new SecretError(`Secret Manager secret ${name} is empty.`);
     return value;
   } catch (error) {

@@ -6,6 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { ContentEvents } from './content-events.js';
 import { Media, Page, Post } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
+import { isCompleteImage } from './image-check.js';
 import { slugify } from './slug.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -49,13 +50,17 @@ export class MediaService {
     if (existing) return existing;
     const base = slugify(originalName.replace(/\.[^.]*$/, '')).slice(0, 80) || 'image';
     const media = new Media(`${base}.${ext}`, type.mime, data, sha256);
+    const damaged = new UnsupportedMediaError('The image could not be read; it may be damaged or cut short.');
+    if (!isCompleteImage(type.mime, data)) throw damaged;
     const { imageSize } = await import('image-size');
     try {
-      const size = imageSize(data);
-      media.width = size.width ?? null;
-      media.height = size.height ?? null;
+      // An exact-size copy: on a pooled Buffer, image-size could read past the upload's end.
+      const size = imageSize(new Uint8Array(data));
+      if (!size.width || !size.height) throw damaged;
+      media.width = size.width;
+      media.height = size.height;
     } catch {
-      throw new UnsupportedMediaError('The image could not be read; it may be damaged.');
+      throw damaged;
     }
     await this.em.persistAndFlush(media);
     this.events.changed('media');

@@ -44,7 +44,9 @@ export class AdminMediaController {
    * The CSRF token comes in the query or a header: the guard runs before the multipart body is read.
    */
   @Post()
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } }))
+  @UseInterceptors(
+    FileInterceptor('file', { defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } }),
+  )
   async upload(@UploadedFile() file: Express.Multer.File | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!file) throw new UnsupportedMediaTypeException('Choose an image file to upload.');
     const stored = await this.media.upload(file.buffer, file.originalname);

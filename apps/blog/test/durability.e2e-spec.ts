@@ -1,0 +1,270 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import Database from 'better-sqlite3';
+
+import { ADMIN_PASSWORD, type Instance, killHard, LITESTREAM_BIN, START_SH, startInstance } from './support/container.js';
+import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
+import { HttpAdmin } from './support/http-admin.js';
+import { ROOT } from './support/process.js';
+
+const run = promisify(execFile);
+
+/** Slugs of the posts in a stopped instance's database file, and its integrity check. */
+function inspect(databasePath: string): { slugs: Set<string>; integrity: string } {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    const slugs = new Set((db.prepare('SELECT slug FROM post').all() as { slug: string }[]).map((r) => r.slug));
+    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
+    return { slugs, integrity };
+  } finally {
+    db.close();
+  }
+}
+
+/** Restores the replica into a new file with the real binary, the way start.sh does. */
+async function restoreFresh(dir: string, replicaUrl: string): Promise<string> {
+  const target = join(dir, `restore-${Date.now()}-${Math.random().toString(36).slice(2)}`, 'blog.db');
+  mkdirSync(join(target, '..'), { recursive: true });
+  await run(LITESTREAM_BIN, ['restore', '-o', target, replicaUrl]);
+  return target;
+}
+
+const slugOf = (location: string | null) => (location ? /\/admin\/posts\/(\d+)\/edit/.exec(location)?.[1] : undefined);
+
+describe('the container path: start.sh, Litestream and the app', () => {
+  let dir: string;
+  let replicaUrl: string;
+  const running: Instance[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-durability-'));
+    replicaUrl = `file://${join(dir, 'replica')}`;
+  });
+  afterEach(() => {
+    for (const instance of running.splice(0)) killHard(instance);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function start(name: string, env: Record<string, string> = {}): Promise<{ instance: Instance; databasePath: string }> {
+    const databasePath = join(dir, name, 'data', 'blog.db');
+    const instance = await startInstance({ databasePath, replicaUrl, env });
+    running.push(instance);
+    return { instance, databasePath };
+  }
+
+  it('starts fresh on an empty replica, replicates admin saves, exits 0 on SIGTERM, and restores them all elsewhere', async () => {
+    const { instance, databasePath } = await start('first');
+    const admin = new HttpAdmin(instance.base);
+    await admin.login('admin', ADMIN_PASSWORD);
+    const saved: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await admin.createPost(`Kept ${i}`, `Post number ${i}.`);
+      expect(res.status).toBe(303);
+      // Each save answered only once Litestream confirmed it on the replica.
+      expect(res.location).toMatch(/replication=replicated$/);
+      saved.push(`kept-${i}`);
+    }
+    const page = await admin.request('GET', (await admin.createPost('Last', 'x')).location!.replace(instance.base, ''));
+    expect(await page.text()).toContain('Replicated to the backup bucket.');
+    saved.push('last');
+    instance.child.kill('SIGTERM');
+    expect(await instance.exited).toEqual({ code: 0, signal: null });
+    expect(inspect(databasePath).integrity).toBe('ok');
+
+    // A new instance in a new, empty directory: start.sh restores, and every post is served.
+    const second = await start('second');
+    expect(second.instance.output()).toContain('start.sh: no database');
+    expect(second.instance.output()).toContain('start.sh: restored');
+    for (const slug of saved) expect((await fetch(`${second.instance.base}/posts/${slug}`)).status).toBe(200);
+    second.instance.child.kill('SIGTERM');
+    expect((await second.instance.exited).code).toBe(0);
+    const restored = inspect(second.databasePath);
+    expect(restored.integrity).toBe('ok');
+    for (const slug of saved) expect(restored.slugs.has(slug)).toBe(true);
+    // start.sh itself never prints the replica URL.
+    expect(
+      second.instance
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('start.sh:'))
+        .join('\n'),
+    ).not.toContain(replicaUrl);
+  }, 60_000);
+
+  it('loses no acknowledged save over 20 rounds of concurrent writes ended by SIGTERM at a random moment', async () => {
+    const acknowledged = new Set<string>();
+    let slowestExitMs = 0;
+    let round = 0;
+    for (; round < 20; round++) {
+      const { instance } = await start(`round-${round}`);
+      const admin = new HttpAdmin(instance.base);
+      await admin.login('admin', ADMIN_PASSWORD);
+      let stop = false;
+      const writer = async (w: number) => {
+        for (let n = 0; !stop; n++) {
+          const title = `r${round} w${w} n${n}`;
+          try {
+            const res = await admin.createPost(title, 'under fire');
+            if (res.status === 303 && slugOf(res.location)) acknowledged.add(title.replace(/ /g, '-'));
+          } catch {
+            return; // the server went away mid-request: not acknowledged
+          }
+        }
+      };
+      const writers = [0, 1, 2].map(writer);
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 900));
+      const termAt = Date.now();
+      instance.child.kill('SIGTERM');
+      const exit = await instance.exited;
+      slowestExitMs = Math.max(slowestExitMs, Date.now() - termAt);
+      stop = true;
+      await Promise.all(writers);
+      expect(exit).toEqual({ code: 0, signal: null });
+    }
+    const restored = inspect(await restoreFresh(dir, replicaUrl));
+    expect(restored.integrity).toBe('ok');
+    const lost = [...acknowledged].filter((slug) => !restored.slugs.has(slug));
+    console.log(
+      `durability: ${round} SIGTERM rounds, ${acknowledged.size} acknowledged saves, ${lost.length} lost, slowest exit ${slowestExitMs} ms`,
+    );
+    expect(acknowledged.size).toBeGreaterThan(20);
+    expect(lost).toEqual([]);
+  }, 240_000);
+
+  it('loses no save acknowledged as replicated when the whole instance is SIGKILLed', async () => {
+    const replicated = new Set<string>();
+    const pendingOnly = new Set<string>();
+    const rounds = 5;
+    for (let round = 0; round < rounds; round++) {
+      const { instance } = await start(`kill-${round}`);
+      const admin = new HttpAdmin(instance.base);
+      await admin.login('admin', ADMIN_PASSWORD);
+      let stop = false;
+      const writer = async (w: number) => {
+        for (let n = 0; !stop; n++) {
+          const title = `k${round} w${w} n${n}`;
+          try {
+            const res = await admin.createPost(title, 'killed');
+            if (res.status !== 303) continue;
+            (res.location?.endsWith('replication=replicated') ? replicated : pendingOnly).add(title.replace(/ /g, '-'));
+          } catch {
+            return;
+          }
+        }
+      };
+      const writers = [0, 1, 2].map(writer);
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 800));
+      killHard(instance);
+      stop = true;
+      await Promise.all(writers);
+      await instance.exited;
+    }
+    const restored = inspect(await restoreFresh(dir, replicaUrl));
+    const lostReplicated = [...replicated].filter((s) => !restored.slugs.has(s));
+    const lostPending = [...pendingOnly].filter((s) => !restored.slugs.has(s));
+    console.log(
+      `durability: ${rounds} SIGKILL rounds, ${replicated.size} saves acknowledged as replicated (${lostReplicated.length} lost), ` +
+        `${pendingOnly.size} acknowledged as pending (${lostPending.length} lost)`,
+    );
+    expect(replicated.size).toBeGreaterThan(5);
+    expect(lostReplicated).toEqual([]);
+  }, 120_000);
+});
+
+describe('the container path against the Cloud Storage stand-in', () => {
+  let dir: string;
+  let gcs: GcsStandIn;
+  const running: Instance[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-gcs-'));
+    gcs = await startGcsStandIn();
+  });
+  afterAll(async () => {
+    for (const instance of running.splice(0)) killHard(instance);
+    await gcs.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replicates saves to gcs:// with the real litestream.yml and restores them into a new instance', async () => {
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
+    const replicaUrl = 'gcs://inkstone-test/blog/inkstone.db';
+    const first = await startInstance({ databasePath: join(dir, 'a', 'blog.db'), replicaUrl, env });
+    running.push(first);
+    const admin = new HttpAdmin(first.base);
+    await admin.login('admin', ADMIN_PASSWORD);
+    for (let i = 0; i < 3; i++)
+      expect((await admin.createPost(`Cloud ${i}`, 'to the bucket')).location).toMatch(/replication=replicated$/);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    expect(
+      [...gcs.objects('inkstone-test').keys()].some((k) => /^blog\/inkstone\.db\/generations\/\w+\/snapshots\//.test(k)),
+    ).toBe(true);
+
+    const second = await startInstance({ databasePath: join(dir, 'b', 'blog.db'), replicaUrl, env });
+    running.push(second);
+    expect(second.output()).toContain('start.sh: restored');
+    for (let i = 0; i < 3; i++) expect((await fetch(`${second.base}/posts/cloud-${i}`)).status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+  }, 60_000);
+});
+
+describe('start.sh refuses to start empty when the replica cannot be read', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-badreplica-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function runStartSh(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+    try {
+      const { stdout, stderr } = await run('sh', [START_SH], {
+        cwd: ROOT,
+        timeout: 30_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          APP_DIR: ROOT,
+          LITESTREAM_BIN,
+          LITESTREAM_CONFIG: join(ROOT, 'litestream.yml'),
+          NODE_BIN: '/bin/false', // the app must never be reached
+          ...env,
+        },
+      });
+      return { code: 0, output: stdout + stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, output: e.stdout + e.stderr };
+    }
+  }
+
+  it('fails loudly on a corrupt replica and creates no database', async () => {
+    const replica = join(dir, 'replica', 'generations', '0123456789abcdef');
+    mkdirSync(join(replica, 'snapshots'), { recursive: true });
+    mkdirSync(join(replica, 'wal'), { recursive: true });
+    writeFileSync(join(replica, 'snapshots', '00000000.snapshot.lz4'), 'this is not an lz4 snapshot');
+    const databasePath = join(dir, 'data', 'blog.db');
+    const result = await runStartSh({ DATABASE_PATH: databasePath, LITESTREAM_REPLICA_URL: `file://${join(dir, 'replica')}` });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('refusing to start on an empty database');
+    expect(existsSync(databasePath)).toBe(false);
+  });
+
+  it('bounds a restore from an unreachable bucket and fails instead of hanging', async () => {
+    const databasePath = join(dir, 'data', 'blog.db');
+    const started = Date.now();
+    const result = await runStartSh({
+      DATABASE_PATH: databasePath,
+      LITESTREAM_REPLICA_URL: 'gcs://no-such-bucket/blog/inkstone.db',
+      STORAGE_EMULATOR_HOST: '127.0.0.1:9', // nothing listens there
+      RESTORE_TIMEOUT: '3',
+    });
+    expect(result.code).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.output).toContain('restore failed or timed out after 3s');
+    expect(existsSync(databasePath)).toBe(false);
+  });
+});

@@ -1,0 +1,90 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+import { assertBuilt, freePort, ROOT, waitForHttp } from './process.js';
+
+export const LITESTREAM_BIN = join(
+  dirname(createRequire(import.meta.url).resolve('@flydotio/litestream-linux-x64/package.json')),
+  'litestream',
+);
+export const START_SH = join(ROOT, 'scripts', 'start.sh');
+export const ADMIN_PASSWORD = 'durable admin password';
+
+export interface Instance {
+  child: ChildProcess;
+  port: number;
+  base: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs scripts/start.sh as the image does (NODE_ENV=production, Litestream in front of the
+ * compiled app), with paths pointed at this checkout and a replica of the test's choosing.
+ */
+export async function startInstance(opts: {
+  databasePath: string;
+  replicaUrl?: string;
+  env?: Record<string, string>;
+}): Promise<Instance> {
+  assertBuilt();
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn('sh', [START_SH], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      APP_DIR: ROOT,
+      NODE_BIN: process.execPath,
+      LITESTREAM_BIN,
+      LITESTREAM_CONFIG: join(ROOT, 'litestream.yml'),
+      LITESTREAM_ADDR: `127.0.0.1:${metricsPort}`,
+      DATABASE_PATH: opts.databasePath,
+      ...(opts.replicaUrl ? { LITESTREAM_REPLICA_URL: opts.replicaUrl } : {}),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SITE_URL: `http://127.0.0.1:${port}`,
+      ADMIN_PASSWORD,
+      SESSION_SECRET: 'a-session-secret-for-the-durability-tests-0123456789',
+      LOG_LEVEL: 'warn',
+      DEMO_CONTENT: 'false',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const instance = { child, port, base: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const up = await Promise.race([waitForHttp(`${instance.base}/healthz`, 20_000).then(() => true), exited.then(() => false)]);
+  if (!up) throw new Error(`instance exited before listening:\n${out}`);
+  return instance;
+}
+
+/**
+ * SIGKILL the whole instance at once, as a lost VM would: Litestream (which start.sh exec'd) and
+ * the app it runs. (SIGTERM goes to Litestream only: it forwards it, as Cloud Run's would.)
+ */
+export function killHard(instance: Instance): void {
+  const pid = instance.child.pid!;
+  try {
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    for (const child of children) process.kill(Number(child), 'SIGKILL');
+  } catch {
+    // no children left
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
