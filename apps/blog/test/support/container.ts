@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import { assertBuilt, freePort, ROOT, waitForHttp } from './process.js';
+import { assertBuilt, freePort, ROOT, spawnCaptured, waitForHttp } from './process.js';
 
 export const LITESTREAM_BIN = join(
   dirname(createRequire(import.meta.url).resolve('@flydotio/litestream-linux-x64/package.json')),
@@ -30,39 +30,27 @@ export async function startInstance(opts: {
 }): Promise<Instance> {
   assertBuilt();
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn('sh', [START_SH], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NODE_ENV: 'production',
-      APP_DIR: ROOT,
-      NODE_BIN: process.execPath,
-      LITESTREAM_BIN,
-      LITESTREAM_CONFIG: join(ROOT, 'litestream.yml'),
-      LITESTREAM_ADDR: `127.0.0.1:${metricsPort}`,
-      DATABASE_PATH: opts.databasePath,
-      ...(opts.replicaUrl ? { LITESTREAM_REPLICA_URL: opts.replicaUrl } : {}),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SITE_URL: `http://127.0.0.1:${port}`,
-      ADMIN_PASSWORD,
-      SESSION_SECRET: 'a-session-secret-for-the-durability-tests-0123456789',
-      LOG_LEVEL: 'warn',
-      DEMO_CONTENT: 'false',
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnCaptured('sh', [START_SH], {
+    NODE_ENV: 'production',
+    APP_DIR: ROOT,
+    NODE_BIN: process.execPath,
+    LITESTREAM_BIN,
+    LITESTREAM_CONFIG: join(ROOT, 'litestream.yml'),
+    LITESTREAM_ADDR: `127.0.0.1:${metricsPort}`,
+    DATABASE_PATH: opts.databasePath,
+    ...(opts.replicaUrl ? { LITESTREAM_REPLICA_URL: opts.replicaUrl } : {}),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SITE_URL: `http://127.0.0.1:${port}`,
+    ADMIN_PASSWORD,
+    SESSION_SECRET: 'a-session-secret-for-the-durability-tests-0123456789',
+    LOG_LEVEL: 'warn',
+    DEMO_CONTENT: 'false',
+    ...opts.env,
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const instance = { child, port, base: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
   const up = await Promise.race([waitForHttp(`${instance.base}/healthz`, 20_000).then(() => true), exited.then(() => false)]);
-  if (!up) throw new Error(`instance exited before listening:\n${out}`);
+  if (!up) throw new Error(`instance exited before listening:\n${output()}`);
   return instance;
 }
 

@@ -27,10 +27,9 @@ export interface RunningProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the compiled app the way start.sh does: `node dist/apps/blog/src/main.js`. */
-export function startMain(env: Record<string, string>): RunningProcess {
-  assertBuilt();
-  const child = spawn(process.execPath, [MAIN_JS], {
+/** Spawns a command with its stdout and stderr collected, and a promise of its exit. */
+export function spawnCaptured(command: string, args: string[], env: Record<string, string>): RunningProcess {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,6 +41,12 @@ export function startMain(env: Record<string, string>): RunningProcess {
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => out, exited };
+}
+
+/** Starts the compiled app the way start.sh does: `node dist/apps/blog/src/main.js`. */
+export function startMain(env: Record<string, string>): RunningProcess {
+  assertBuilt();
+  return spawnCaptured(process.execPath, [MAIN_JS], env);
 }
 
 /** Polls until the URL answers (any status) or the deadline passes. */
