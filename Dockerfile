@@ -37,9 +37,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY apps/blog/views ./apps/blog/views
 COPY apps/blog/public ./apps/blog/public
-COPY --chmod=755 scripts/start.sh ./scripts/start.sh
+COPY scripts/start.sh ./scripts/start.sh
 # The database lives in a writable directory owned by the unprivileged user.
-RUN mkdir -p /data && chown node:node /data
+RUN chmod 0755 scripts/start.sh && mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
 CMD ["/app/scripts/start.sh"]

@@ -59,12 +59,18 @@ done
 
 # Litestream lists, reads, writes and deletes (retention) objects in this one bucket.
 run gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member "serviceAccount:$RUNTIME_SA" \
-  --role roles/storage.objectAdmin
+  --role roles/storage.objectAdmin --project "$PROJECT_ID"
 
 # Cloud Build deploys: it may manage Cloud Run, push images and run the service as the runtime account.
-if [ "$DRY_RUN" = 1 ]; then PROJECT_NUMBER='$PROJECT_NUMBER'; else
-  PROJECT_NUMBER=$(gcloud projects describe "$PROJECT_ID" --format 'value(projectNumber)'); fi
-BUILD_SA="${PROJECT_NUMBER}@cloudbuild.gserviceaccount.com"
+# The account builds run as differs by project age (legacy Cloud Build account or the compute
+# default account): ask Cloud Build rather than guess.
+if [ "$DRY_RUN" = 1 ]; then
+  run gcloud builds get-default-service-account --project "$PROJECT_ID" --format 'value(serviceAccountEmail)'
+  BUILD_SA='$BUILD_SERVICE_ACCOUNT'
+else
+  BUILD_SA=$(gcloud builds get-default-service-account --project "$PROJECT_ID" --format 'value(serviceAccountEmail)')
+  BUILD_SA=${BUILD_SA##*/}
+fi
 for role in roles/run.admin roles/artifactregistry.writer roles/logging.logWriter; do
   run gcloud projects add-iam-policy-binding "$PROJECT_ID" --member "serviceAccount:$BUILD_SA" --role "$role" --condition None
 done

@@ -27,12 +27,24 @@ export function at(v: unknown, ...path: (string | number)[]): unknown {
 }
 export const clone = <T>(v: T): T => structuredClone(v);
 
+/** YAML 1.1 floats as PyYAML and Go read them: a digit is required, so a lone `.` (docker's context) stays a string. */
+const STRICT_FLOAT = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+
 /**
  * YAML 1.1, the way gcloud (Python) and Go's yaml.v2 (Cloud Build, Litestream) read these files:
- * there `yes`, `on` and `true` are booleans, and `1` a number, whatever the 1.2 spec says.
+ * there `yes`, `on` and `true` are booleans, and `1` a number, whatever the 1.2 spec says. The
+ * `yaml` package's 1.1 float also takes a bare `.` (as NaN), which those readers do not.
  */
 export function parseYaml(text: string): unknown {
-  return parse(text, { version: '1.1' });
+  return parse(text, {
+    version: '1.1',
+    customTags: (tags) =>
+      tags.map((t) =>
+        typeof t === 'object' && 'test' in t && t.tag === 'tag:yaml.org,2002:float' && t.test?.test('.')
+          ? { ...t, test: STRICT_FLOAT }
+          : t,
+      ),
+  });
 }
 
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}) {
@@ -122,7 +134,8 @@ export function annotationProblems(svc: unknown): string[] {
         continue;
       }
       for (const [k, v] of Object.entries(map)) {
-        if (typeof v !== 'string') problems.push(`${where}.${kind}["${k}"] must be a string, got ${typeof v} ${JSON.stringify(v)}`);
+        if (typeof v !== 'string')
+          problems.push(`${where}.${kind}["${k}"] must be a string, got ${typeof v} ${JSON.stringify(v)}`);
       }
     }
   }
@@ -149,9 +162,11 @@ function secretFileProblems(file: string, container: unknown, spec: unknown): st
   if (!mount) return [`ADMIN_PASSWORD_FILE ${file} is not inside any volumeMount`];
   const volume = asArray(at(spec, 'volumes')).find((v) => at(v, 'name') === at(mount, 'name'));
   const secret = at(volume, 'secret');
-  if (!isObj(secret)) return [`volume "${String(at(mount, 'name'))}" mounted at ${String(at(mount, 'mountPath'))} is not a secret volume`];
+  if (!isObj(secret))
+    return [`volume "${String(at(mount, 'name'))}" mounted at ${String(at(mount, 'mountPath'))} is not a secret volume`];
   const problems: string[] = [];
-  if (typeof secret.secretName !== 'string' || !secret.secretName) problems.push('the admin password volume has no secret.secretName');
+  if (typeof secret.secretName !== 'string' || !secret.secretName)
+    problems.push('the admin password volume has no secret.secretName');
   const items = asArray(secret.items);
   if (!items.length) problems.push('the admin password volume must list secret.items (key = version, path = file name)');
   for (const item of items) {
@@ -176,18 +191,29 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
   const tplAnn = at(svc, 'spec', 'template', 'metadata', 'annotations');
   expectValue('service annotation run.googleapis.com/maxScale', at(svcAnn, 'run.googleapis.com/maxScale'), '1');
   expectValue('template annotation autoscaling.knative.dev/maxScale', at(tplAnn, 'autoscaling.knative.dev/maxScale'), '1');
-  expectValue('template annotation run.googleapis.com/execution-environment', at(tplAnn, 'run.googleapis.com/execution-environment'), 'gen2');
-  expectValue('template annotation run.googleapis.com/startup-cpu-boost', at(tplAnn, 'run.googleapis.com/startup-cpu-boost'), 'true');
+  expectValue(
+    'template annotation run.googleapis.com/execution-environment',
+    at(tplAnn, 'run.googleapis.com/execution-environment'),
+    'gen2',
+  );
+  expectValue(
+    'template annotation run.googleapis.com/startup-cpu-boost',
+    at(tplAnn, 'run.googleapis.com/startup-cpu-boost'),
+    'true',
+  );
   expectValue('template annotation run.googleapis.com/cpu-throttling', at(tplAnn, 'run.googleapis.com/cpu-throttling'), 'true');
 
   const spec = at(svc, 'spec', 'template', 'spec');
   for (const key of ['containerConcurrency', 'timeoutSeconds']) {
     const v = at(spec, key);
-    if (!Number.isInteger(v) || (v as number) <= 0) p.push(`spec.template.spec.${key} must be set to a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) <= 0)
+      p.push(`spec.template.spec.${key} must be set to a positive integer, got ${JSON.stringify(v)}`);
   }
   const sa = at(spec, 'serviceAccountName');
   if (typeof sa !== 'string' || !sa.trim() || /-compute@developer\.gserviceaccount\.com$/.test(sa)) {
-    p.push(`serviceAccountName must name a dedicated runtime account (not the Compute Engine default), got ${JSON.stringify(sa)}`);
+    p.push(
+      `serviceAccountName must name a dedicated runtime account (not the Compute Engine default), got ${JSON.stringify(sa)}`,
+    );
   }
 
   const containers = asArray(at(spec, 'containers'));
@@ -200,7 +226,8 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
   if (!isObj(probe)) p.push('startupProbe.httpGet is missing');
   else {
     expectValue('startupProbe.httpGet.path', probe.path, '/healthz');
-    if (probe.port !== undefined && probe.port !== port) p.push(`startupProbe.httpGet.port ${JSON.stringify(probe.port)} is not the container port ${String(port)}`);
+    if (probe.port !== undefined && probe.port !== port)
+      p.push(`startupProbe.httpGet.port ${JSON.stringify(probe.port)} is not the container port ${String(port)}`);
   }
 
   const env = new Map<string, Obj>();
@@ -213,7 +240,8 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
     if (!contract.has(e.name)) p.push(`env ${e.name} is not in DESIGN.md's configuration table`);
     if (RESERVED_ENV.includes(e.name)) p.push(`env ${e.name} is reserved by Cloud Run`);
     if ('value' in e && holdsSecret(e.name)) p.push(`env ${e.name} has a literal value: secrets come from Secret Manager`);
-    if (typeof e.value === 'string' && /^[A-Za-z0-9+/_=-]{32,}$/.test(e.value)) p.push(`env ${e.name} looks like a literal secret`);
+    if (typeof e.value === 'string' && /^[A-Za-z0-9+/_=-]{32,}$/.test(e.value))
+      p.push(`env ${e.name} looks like a literal secret`);
   }
   const passwordFile = at(env.get('ADMIN_PASSWORD_FILE'), 'value');
   if (typeof passwordFile !== 'string') p.push('env ADMIN_PASSWORD_FILE must point to a file in a mounted secret volume');
@@ -222,7 +250,8 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
   if (!isObj(ref)) p.push('env SESSION_SECRET must come from valueFrom.secretKeyRef');
   else {
     if (typeof ref.name !== 'string' || !ref.name) p.push('SESSION_SECRET secretKeyRef.name (the secret) is missing');
-    if (!SECRET_VERSION.test(String(ref.key))) p.push(`SESSION_SECRET secretKeyRef.key must be a version, got ${JSON.stringify(ref.key)}`);
+    if (!SECRET_VERSION.test(String(ref.key)))
+      p.push(`SESSION_SECRET secretKeyRef.key must be a version, got ${JSON.stringify(ref.key)}`);
   }
   const replica = at(env.get('LITESTREAM_REPLICA_URL'), 'value');
   if (typeof replica !== 'string' || !replica.startsWith('gcs://')) {
@@ -246,7 +275,14 @@ export function secretNamesIn(svc: unknown): string[] {
 // ---------------------------------------------------------------------------------------------
 
 /** Substitutions Cloud Build provides to every build, `gcloud builds submit` included. */
-export const ALWAYS_BUILTINS = ['PROJECT_ID', 'BUILD_ID', 'PROJECT_NUMBER', 'LOCATION', 'SERVICE_ACCOUNT_EMAIL', 'SERVICE_ACCOUNT'];
+export const ALWAYS_BUILTINS = [
+  'PROJECT_ID',
+  'BUILD_ID',
+  'PROJECT_NUMBER',
+  'LOCATION',
+  'SERVICE_ACCOUNT_EMAIL',
+  'SERVICE_ACCOUNT',
+];
 /** Provided only when a trigger starts the build: empty under a plain `gcloud builds submit`. */
 export const TRIGGER_BUILTINS = [
   'COMMIT_SHA',
@@ -291,7 +327,8 @@ export function substitutionProblems(build: unknown): string[] {
   for (const { where, s } of refs) {
     for (const name of substitutionRefs(s)) {
       used.add(name);
-      if (TRIGGER_BUILTINS.includes(name)) p.push(`${where}: $${name} exists only in triggered builds (empty under gcloud builds submit)`);
+      if (TRIGGER_BUILTINS.includes(name))
+        p.push(`${where}: $${name} exists only in triggered builds (empty under gcloud builds submit)`);
       else if (ALWAYS_BUILTINS.includes(name)) continue;
       else if (name.startsWith('_')) {
         if (!(name in defaults)) p.push(`${where}: ${name} has no default in substitutions`);
@@ -313,7 +350,10 @@ export function substitutionProblems(build: unknown): string[] {
 export function substitute(s: string, values: Record<string, string>): string {
   let out = s;
   for (let i = 0; i < 5 && /\$\{?[A-Za-z_]/.test(out); i++) {
-    out = out.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a?: string, b?: string) => values[a ?? b ?? ''] ?? m);
+    out = out.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, a?: string, b?: string) => values[a ?? b ?? ''] ?? m,
+    );
   }
   return out;
 }
@@ -362,21 +402,30 @@ export function pipelineProblems(build: unknown, renderVars: string[]): string[]
   const test = find('test (npm ci && npm test in node:24)', (s) => {
     const name = String(at(s, 'name'));
     const cmd = stepCommand(s);
-    return /^(docker\.io\/)?(library\/)?node:24([-.@].*)?$/.test(name) && /\bnpm ci\b/.test(cmd) && /\bnpm (test|run test)\b/.test(cmd);
+    return (
+      /^(docker\.io\/)?(library\/)?node:24([-.@].*)?$/.test(name) && /\bnpm ci\b/.test(cmd) && /\bnpm (test|run test)\b/.test(cmd)
+    );
   });
   if (test >= 0) {
     const step = steps[test];
-    if (at(step, 'allowFailure') === true || /\|\|\s*(true|:|exit 0)/.test(stepCommand(step))) p.push('the test step must fail the build when tests fail');
+    if (at(step, 'allowFailure') === true || /\|\|\s*(true|:|exit 0)/.test(stepCommand(step)))
+      p.push('the test step must fail the build when tests fail');
   }
   const docker = (s: unknown) => /(^|\/)docker(:|$)/.test(String(at(s, 'name'))) || at(s, 'entrypoint') === 'docker';
-  const buildStep = find('docker build', (s) => docker(s) && (args(s)[0] === 'build' || (args(s)[0] === 'buildx' && args(s)[1] === 'build')));
+  const buildStep = find(
+    'docker build',
+    (s) => docker(s) && (args(s)[0] === 'build' || (args(s)[0] === 'buildx' && args(s)[1] === 'build')),
+  );
   const tag = buildStep >= 0 ? dockerTag(args(steps[buildStep])) : undefined;
   if (buildStep >= 0 && !tag) p.push('the docker build step sets no --tag');
-  if (tag && !/^[a-z0-9-]+-docker\.pkg\.dev\/[^/]+\/[^/]+\/[^:/]+:\$\{?BUILD_ID\}?$/.test(tag)) {
-    p.push(`image tag ${tag} must be <region>-docker.pkg.dev/<project>/<repository>/<image>:\${BUILD_ID}`);
+  // Resolved with the defaults (BUILD_ID left as is), e.g. us-central1-docker.pkg.dev/demo/inkstone/inkstone:${BUILD_ID}.
+  const resolvedTag = tag && substitute(tag, resolvedDefaults(build, { PROJECT_ID: 'demo-project' }));
+  if (resolvedTag && !/^[a-z0-9-]+-docker\.pkg\.dev\/[a-z0-9-]+\/[a-z0-9-]+\/[a-z0-9._/-]+:\$\{?BUILD_ID\}?$/.test(resolvedTag)) {
+    p.push(`image tag ${tag} (${resolvedTag}) must be <region>-docker.pkg.dev/<project>/<repository>/<image>:\${BUILD_ID}`);
   }
   const push = find('docker push', (s) => docker(s) && args(s)[0] === 'push');
-  if (push >= 0 && tag && args(steps[push])[1] !== tag) p.push(`the push step pushes ${args(steps[push])[1]}, not the built ${tag}`);
+  if (push >= 0 && tag && args(steps[push])[1] !== tag)
+    p.push(`the push step pushes ${args(steps[push])[1]}, not the built ${tag}`);
   const render = find('render (scripts/render-service.sh)', (s) => stepCommand(s).includes('scripts/render-service.sh'));
   if (render >= 0) {
     const env = stepEnv(steps[render]);
@@ -394,7 +443,8 @@ export function pipelineProblems(build: unknown, renderVars: string[]): string[]
     p.push(`steps are out of order (test, build, push, render, deploy at ${order.join(', ')})`);
   }
   steps.forEach((s, i) => {
-    if (asArray(at(s, 'waitFor')).includes('-')) p.push(`step ${i} has waitFor: ['-'] and would not wait for the steps before it`);
+    if (asArray(at(s, 'waitFor')).includes('-'))
+      p.push(`step ${i} has waitFor: ['-'] and would not wait for the steps before it`);
   });
   if (tag && !asArray(at(build, 'images')).includes(tag)) p.push(`images does not list the pushed tag ${tag}`);
   return p;
@@ -591,7 +641,8 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
   for (const s of stages) {
     let base: string | undefined = s.base;
     for (let hops = 0; base && byRef(base) && hops < 10; hops++) base = byRef(base)?.base;
-    if (!/^node:24-slim(@sha256:[0-9a-f]{64})?$/.test(base ?? '')) p.push(`stage ${s.name ?? s.index} is FROM ${s.base}, not node:24-slim`);
+    if (!/^node:24-slim(@sha256:[0-9a-f]{64})?$/.test(base ?? ''))
+      p.push(`stage ${s.name ?? s.index} is FROM ${s.base}, not node:24-slim`);
   }
   const final = stages.at(-1);
   if (!final) return [...p, 'no FROM'];
@@ -615,17 +666,22 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
   }
 
   // Production node_modules only.
-  const modules = [...dests.entries()].find(([target, d]) => d.from && /(^|\/)node_modules\/?$/.test(d.source) && target.endsWith('node_modules'));
+  const modules = [...dests.entries()].find(
+    ([target, d]) => d.from && /(^|\/)node_modules\/?$/.test(d.source) && target.endsWith('node_modules'),
+  );
   if (!modules) p.push('the final stage does not COPY node_modules from a build stage');
   else {
     const from = byRef(modules[1].from ?? '');
     const pruned = from && ins(from, 'RUN').some((r) => /npm\s+(prune|ci)\b[^&|;]*--omit[= ]dev/.test(r.args));
-    if (!pruned) p.push(`node_modules comes from stage ${modules[1].from}, which never runs npm prune --omit=dev (or npm ci --omit=dev)`);
+    if (!pruned)
+      p.push(`node_modules comes from stage ${modules[1].from}, which never runs npm prune --omit=dev (or npm ci --omit=dev)`);
   }
 
   // Litestream from the npm package, not a download.
-  if (!/node_modules\/@flydotio\/litestream-linux-x64\//.test(dockerfile)) p.push('the Litestream binary does not come from node_modules/@flydotio/litestream-linux-x64');
-  if (/(curl|wget)\b[^\n]*litestream|ADD\s+https?:/i.test(dockerfile)) p.push('the Dockerfile downloads something (Litestream must come from the npm package)');
+  if (!/node_modules\/@flydotio\/litestream-linux-x64\//.test(dockerfile))
+    p.push('the Litestream binary does not come from node_modules/@flydotio/litestream-linux-x64');
+  if (/(curl|wget)\b[^\n]*litestream|ADD\s+https?:/i.test(dockerfile))
+    p.push('the Dockerfile downloads something (Litestream must come from the npm package)');
 
   // Non-root user.
   const user = ins(final, 'USER').at(-1)?.args.split(':')[0];
@@ -635,16 +691,21 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
   const env = Object.fromEntries(ins(final, 'ENV').flatMap((e) => envPairs(e.args)));
   if (env.NODE_ENV !== 'production') p.push(`ENV NODE_ENV must be production, got ${JSON.stringify(env.NODE_ENV)}`);
   if (env.PORT !== '8080') p.push(`ENV PORT must be 8080, got ${JSON.stringify(env.PORT)}`);
-  if (!env.DATABASE_PATH?.startsWith('/')) p.push(`ENV DATABASE_PATH must be an absolute path, got ${JSON.stringify(env.DATABASE_PATH)}`);
+  if (!env.DATABASE_PATH?.startsWith('/'))
+    p.push(`ENV DATABASE_PATH must be an absolute path, got ${JSON.stringify(env.DATABASE_PATH)}`);
   else {
     const dir = posix.dirname(env.DATABASE_PATH);
-    const owned = ins(final, 'RUN').some((r) => new RegExp(`chown\\s+(-R\\s+)?${user}(:\\S+)?\\s+[^&;|]*${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(r.args));
+    const owned = ins(final, 'RUN').some((r) =>
+      new RegExp(`chown\\s+(-R\\s+)?${user}(:\\S+)?\\s+[^&;|]*${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(r.args),
+    );
     if (!owned) p.push(`${dir} (DATABASE_PATH's directory) is not chowned to ${user}: the database cannot be written`);
   }
   for (const s of stages) {
     for (const i of [...ins(s, 'ENV'), ...ins(s, 'ARG')]) {
       const pairs = i.keyword === 'ARG' ? [i.args.split('=') as [string, string?]] : envPairs(i.args);
-      for (const [k, v] of pairs) if (SECRETISH.test(k.toUpperCase()) && v) p.push(`line ${i.line}: ${i.keyword} ${k} bakes a secret-looking value into the image`);
+      for (const [k, v] of pairs)
+        if (SECRETISH.test(k.toUpperCase()) && v)
+          p.push(`line ${i.line}: ${i.keyword} ${k} bakes a secret-looking value into the image`);
     }
   }
 
@@ -658,20 +719,23 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
 
   // Exec-form CMD running scripts/start.sh, present and executable.
   const cmd = ins(final, 'CMD').at(-1);
-  let cmdWords: unknown = undefined;
-  try {
-    cmdWords = cmd ? JSON.parse(cmd.args) : undefined;
-  } catch {
-    cmdWords = undefined;
-  }
+  const cmdWords = ((): unknown => {
+    try {
+      return cmd ? JSON.parse(cmd.args) : undefined;
+    } catch {
+      return undefined; // shell form
+    }
+  })();
   if (!Array.isArray(cmdWords)) p.push(`CMD must be exec form (a JSON array), got ${cmd?.args ?? 'none'}`);
   else {
     const script = cmdWords.map(String).find((w) => w.endsWith('scripts/start.sh'));
     if (!script) p.push(`CMD ${cmd?.args} does not run scripts/start.sh`);
     else {
       const copied = dests.get(posix.resolve(workdir, script));
-      if (!copied || copied.from || copied.source.replace(/^\.\//, '') !== 'scripts/start.sh') p.push(`CMD runs ${script}, which is not scripts/start.sh copied from the repo`);
-      else if (!(copied.chmod && /[1357]/.test(copied.chmod)) && !repo.executable('scripts/start.sh')) p.push('scripts/start.sh is not executable in the image');
+      if (!copied || copied.from || copied.source.replace(/^\.\//, '') !== 'scripts/start.sh')
+        p.push(`CMD runs ${script}, which is not scripts/start.sh copied from the repo`);
+      else if (!(copied.chmod && /[1357]/.test(copied.chmod)) && !repo.executable('scripts/start.sh'))
+        p.push('scripts/start.sh is not executable in the image');
     }
   }
   if (ins(final, 'ENTRYPOINT').some((e) => !e.args.startsWith('['))) p.push('a shell-form ENTRYPOINT would not forward signals');
@@ -688,7 +752,8 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
         const src = posix.normalize(raw).replace(/^\.\//, '').replace(/\/$/, '');
         if (!repo.exists(src)) p.push(`line ${i.line}: ${raw} does not exist in the repository`);
         else if (repo.ignored(src)) p.push(`line ${i.line}: ${raw} is excluded by .dockerignore`);
-        else if (repo.isDir(src) && !repo.files(src).some((f) => !repo.ignored(f))) p.push(`line ${i.line}: everything in ${raw} is excluded by .dockerignore`);
+        else if (repo.isDir(src) && !repo.files(src).some((f) => !repo.ignored(f)))
+          p.push(`line ${i.line}: everything in ${raw} is excluded by .dockerignore`);
       }
     }
   }
@@ -703,7 +768,15 @@ export function dockerfileProblems(dockerfile: string, repo: RepoView): string[]
 export const LITESTREAM_KEYS = {
   top: ['addr', 'dbs', 'exec', 'access-key-id', 'secret-access-key', 'logging'],
   logging: ['level', 'type', 'stderr'],
-  db: ['path', 'meta-path', 'monitor-interval', 'checkpoint-interval', 'min-checkpoint-page-count', 'max-checkpoint-page-count', 'replicas'],
+  db: [
+    'path',
+    'meta-path',
+    'monitor-interval',
+    'checkpoint-interval',
+    'min-checkpoint-page-count',
+    'max-checkpoint-page-count',
+    'replicas',
+  ],
   replica: [
     'type',
     'name',
@@ -746,12 +819,14 @@ export function litestreamProblems(config: unknown): string[] {
   const p: string[] = [];
   const unknown = (v: unknown, allowed: string[], where: string) => {
     if (!isObj(v)) return;
-    for (const k of Object.keys(v)) if (!allowed.includes(k)) p.push(`${where}.${k}: Litestream v0.3.13 does not know this key (it would be ignored)`);
+    for (const k of Object.keys(v))
+      if (!allowed.includes(k)) p.push(`${where}.${k}: Litestream v0.3.13 does not know this key (it would be ignored)`);
   };
   const duration = (v: unknown, key: string, where: string) => {
     if (!isObj(v) || v[key] === undefined) return;
     const d = v[key];
-    if (typeof d !== 'string' || !GO_DURATION.test(d)) p.push(`${where}.${key}: ${JSON.stringify(d)} is not a Go duration string like "1s"`);
+    if (typeof d !== 'string' || !GO_DURATION.test(d))
+      p.push(`${where}.${key}: ${JSON.stringify(d)} is not a Go duration string like "1s"`);
   };
   unknown(config, LITESTREAM_KEYS.top, 'config');
   unknown(at(config, 'logging'), LITESTREAM_KEYS.logging, 'logging');
