@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
-import type { FilterQuery, Loaded } from '@mikro-orm/core';
+import type { FilterQuery, Loaded, QueryOrderMap } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
@@ -47,14 +47,7 @@ export class PostsService {
   async listVisible(page: number, perPage: number, tagSlug?: string): Promise<PostPage> {
     const visible = visiblePosts(this.clock.now());
     const where: FilterQuery<Post> = tagSlug ? { $and: [visible, { tags: { $some: { slug: tagSlug } } }] } : visible;
-    const [posts, total] = await this.em.findAndCount(Post, where, {
-      populate: ['tags'],
-      exclude: LIST_EXCLUDE,
-      orderBy: { publishedAt: 'desc', id: 'desc' },
-      limit: perPage,
-      offset: (page - 1) * perPage,
-    });
-    return { posts, page, total, totalPages: Math.max(1, Math.ceil(total / perPage)) };
+    return this.pageOf(where, { publishedAt: 'desc', id: 'desc' }, page, perPage);
   }
 
   /** Visible posts with their bodies, newest first: for feeds. */
@@ -195,10 +188,14 @@ export class PostsService {
     // LIKE wildcards typed by the author are dropped rather than escaped (SQLite needs ESCAPE for that).
     const title = filter.title?.replace(/[%_]/g, '').trim();
     if (title) where.push({ title: { $like: `%${title}%` } });
-    const [posts, total] = await this.em.findAndCount(Post, where.length ? { $and: where } : {}, {
+    return this.pageOf(where.length ? { $and: where } : {}, { updatedAt: 'desc', id: 'desc' }, page, perPage);
+  }
+
+  private async pageOf(where: FilterQuery<Post>, orderBy: QueryOrderMap<Post>, page: number, perPage: number): Promise<PostPage> {
+    const [posts, total] = await this.em.findAndCount(Post, where, {
       populate: ['tags'],
       exclude: LIST_EXCLUDE,
-      orderBy: { updatedAt: 'desc', id: 'desc' },
+      orderBy,
       limit: perPage,
       offset: (page - 1) * perPage,
     });
