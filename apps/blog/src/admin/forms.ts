@@ -8,6 +8,11 @@ export const field = (body: FormBody, name: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
+/** The named fields of a form, each as a string: what a form shows back when a save is refused. */
+export function fields<K extends string>(body: FormBody, names: readonly K[]): Record<K, string> {
+  return Object.fromEntries(names.map((name) => [name, field(body, name)])) as Record<K, string>;
+}
+
 /**
  * `publishedAt` from a datetime-local input ("2026-11-25T10:30", read as UTC, as the form says)
  * or any ISO date with an offset. Empty means "not set".

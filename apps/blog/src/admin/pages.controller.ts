@@ -4,7 +4,9 @@ import type { Response } from 'express';
 import { AdminGuard } from '@app/auth';
 import { ContentNotFoundError, ContentValidationError, type Page, PagesService } from '@app/content';
 
-import { contentInput, type FormBody, notice } from './forms.js';
+import { contentInput, fields, type FormBody, notice } from './forms.js';
+
+const PAGE_FIELDS = ['title', 'slug', 'markdown', 'status', 'navOrder'] as const;
 
 @Controller('admin/pages')
 @UseGuards(AdminGuard)
@@ -43,7 +45,7 @@ export class AdminPagesController {
       res.redirect(303, `/admin/pages/${page.id}/edit?notice=saved`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(null, values(body)), error: err.message });
+      res.status(400).render('admin/post-edit', { ...this.editor(null, fields(body, PAGE_FIELDS)), error: err.message });
     }
   }
 
@@ -71,7 +73,7 @@ export class AdminPagesController {
       res.redirect(303, `/admin/pages/${id}/edit?notice=saved`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(page, values(body)), error: err.message });
+      res.status(400).render('admin/post-edit', { ...this.editor(page, fields(body, PAGE_FIELDS)), error: err.message });
     }
   }
 
@@ -117,9 +119,4 @@ export class AdminPagesController {
       ],
     };
   }
-}
-
-function values(body: FormBody): Record<string, string> {
-  const get = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
-  return { title: get('title'), slug: get('slug'), markdown: get('markdown'), status: get('status'), navOrder: get('navOrder') };
 }

@@ -12,10 +12,11 @@ import {
   RevisionsService,
 } from '@app/content';
 
-import { contentInput, type FormBody, notice, saveNotice, toDateInput } from './forms.js';
+import { contentInput, fields, type FormBody, notice, saveNotice, toDateInput } from './forms.js';
 import { parsePage } from '../site/page-param.js';
 import { postUrl } from '../site/view-models.js';
 
+const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
 const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];
 
 @Controller('admin/posts')
@@ -80,7 +81,7 @@ export class AdminPostsController {
       res.redirect(303, `/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(null, this.formValues(body)), error: err.message });
+      res.status(400).render('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message });
     }
   }
 
@@ -112,7 +113,7 @@ export class AdminPostsController {
       res.redirect(303, `/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(post, this.formValues(body)), error: err.message });
+      res.status(400).render('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message });
     }
   }
 
@@ -181,18 +182,6 @@ export class AdminPostsController {
     const post = await this.posts.findById(id);
     if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
     return post;
-  }
-
-  private formValues(body: FormBody) {
-    const get = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
-    return {
-      title: get('title'),
-      slug: get('slug'),
-      markdown: get('markdown'),
-      tags: get('tags'),
-      status: get('status'),
-      publishedAt: get('publishedAt'),
-    };
   }
 
   private editor(post: PostEntity | null, values: Record<string, string>) {

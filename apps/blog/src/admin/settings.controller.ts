@@ -4,7 +4,18 @@ import type { Response } from 'express';
 import { AdminGuard } from '@app/auth';
 import { ContentValidationError, type NavItem, SettingsService, type SiteSettings } from '@app/content';
 
-import { field, type FormBody, notice } from './forms.js';
+import { fields, type FormBody, notice } from './forms.js';
+
+const SETTINGS_FIELDS = [
+  'title',
+  'description',
+  'authorName',
+  'authorBio',
+  'navLinks',
+  'socialLinks',
+  'postsPerPage',
+  'language',
+] as const;
 
 @Controller('admin/settings')
 @UseGuards(AdminGuard)
@@ -19,16 +30,7 @@ export class AdminSettingsController {
 
   @Post()
   async save(@Body() body: FormBody, @Res() res: Response): Promise<void> {
-    const values = {
-      title: field(body, 'title'),
-      description: field(body, 'description'),
-      authorName: field(body, 'authorName'),
-      authorBio: field(body, 'authorBio'),
-      navLinks: field(body, 'navLinks'),
-      socialLinks: field(body, 'socialLinks'),
-      postsPerPage: field(body, 'postsPerPage'),
-      language: field(body, 'language'),
-    };
+    const values = fields(body, SETTINGS_FIELDS);
     try {
       await this.settings.update({
         ...values,

@@ -63,7 +63,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const site = await this.site.get().catch(() => this.site.fallback());
     res.status(status);
     res.setHeader('Cache-Control', 'no-store');
-    if (req.accepts(['html', 'json']) === 'json' && !req.accepts('html')) {
+    if (req.accepts(['html', 'json']) === 'json') {
       res.json({ statusCode: status, message });
       return;
     }
