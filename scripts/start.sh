@@ -22,7 +22,7 @@ log() { echo "start.sh: $*"; }
 
 if [ -z "${LITESTREAM_REPLICA_URL:-}" ]; then
   log "LITESTREAM_REPLICA_URL is not set: running without replication"
-  exec "$NODE_BIN" "$APP_DIR/dist/apps/blog/src/main.js"
+  exec "$NODE_BIN" "$APP_DIR/dist/server/main.mjs"
 fi
 
 mkdir -p "$(dirname "$DATABASE_PATH")"
@@ -41,4 +41,4 @@ fi
 
 # The app waits for Litestream's metrics before acknowledging an author's save.
 export LITESTREAM_METRICS_URL="http://$LITESTREAM_ADDR/metrics"
-exec "$LITESTREAM_BIN" replicate -config "$LITESTREAM_CONFIG" -exec "$NODE_BIN $APP_DIR/dist/apps/blog/src/main.js"
+exec "$LITESTREAM_BIN" replicate -config "$LITESTREAM_CONFIG" -exec "$NODE_BIN $APP_DIR/dist/server/main.mjs"

@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import compression from 'compression';
 import express from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
@@ -6,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
 import { requestLog } from './common/request-log.middleware.js';
+import { staticAssets } from './common/static-assets.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
@@ -40,6 +42,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.setViewEngine('hbs');
   app.use(drainingMiddleware);
   app.use(requestLog(logger));
+  // Pages from the page cache arrive already compressed (Content-Encoding set), which this skips.
+  app.use(compression());
+  app.use('/static', staticAssets.middleware);
   // Forms carry whole posts (up to 500,000 characters, which percent-encoding can triple);
   // uploads are multipart and limited by the media route itself.
   app.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 200 }));

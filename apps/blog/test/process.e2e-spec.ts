@@ -75,5 +75,5 @@ describe('the compiled app as a process', () => {
     } finally {
       app.child.kill('SIGKILL');
     }
-  });
+  }, 20_000);
 });

@@ -11,6 +11,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 
+import { migrate } from './migrate.js';
 import { ormConfig } from './orm.config.js';
 
 export const DATABASE_PATH = Symbol('DATABASE_PATH');
@@ -35,8 +36,8 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
           provide: MikroORM,
           useFactory: async () => {
             const orm = await MikroORM.init(ormConfig(databasePath));
-            const applied = await orm.getMigrator().up();
-            if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+            const applied = await migrate(orm);
+            if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);
             return orm;
           },
         },

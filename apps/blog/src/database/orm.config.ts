@@ -1,11 +1,9 @@
 import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
-import { Migrator } from '@mikro-orm/migrations';
 
 import { authEntities } from '@app/auth';
 import { contentEntities } from '@app/content';
 
 import { MIGRATIONS_SRC_DIR } from '../paths.js';
-import { migrationsList } from '../migrations/index.js';
 
 /**
  * Tables the ORM does not own: Litestream's bookkeeping and the FTS5 index with its shadow
@@ -28,7 +26,6 @@ export function ormConfig(databasePath: string, overrides: Partial<Options> = {}
     allowGlobalContext: false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,
-    extensions: [Migrator],
     pool: {
       // Why here: every connection needs these, and Litestream depends on WAL. The app never
       // checkpoints with TRUNCATE/RESTART; Litestream owns checkpoints.
@@ -46,7 +43,6 @@ export function ormConfig(databasePath: string, overrides: Partial<Options> = {}
     },
     migrations: {
       tableName: 'mikro_orm_migrations',
-      migrationsList,
       path: MIGRATIONS_SRC_DIR,
       pathTs: MIGRATIONS_SRC_DIR,
       // Why off at run time: after migrating, MikroORM would snapshot the live schema, and it cannot

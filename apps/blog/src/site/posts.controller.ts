@@ -1,8 +1,10 @@
-import { Controller, Get, Headers, NotFoundException, Param, Render } from '@nestjs/common';
+import { Controller, Get, Headers, NotFoundException, Param, Render, Req } from '@nestjs/common';
+import type { Request } from 'express';
 
 import { PostsService, ViewCounterService } from '@app/content';
 
 import { RedirectException } from '../common/redirect.exception.js';
+import { countsViewOf } from './page-cache.middleware.js';
 import { SiteContextService } from './site-context.service.js';
 import { jsonLd, pageMeta, postCard, postUrl } from './view-models.js';
 
@@ -16,7 +18,7 @@ export class PostsController {
 
   @Get(':slug')
   @Render('site/post')
-  async show(@Param('slug') slug: string, @Headers('user-agent') userAgent: string | undefined) {
+  async show(@Param('slug') slug: string, @Headers('user-agent') userAgent: string | undefined, @Req() req: Request) {
     const post = await this.posts.findVisibleBySlug(slug);
     if (!post) {
       // An old slug of a renamed post keeps working.
@@ -25,11 +27,9 @@ export class PostsController {
       throw new NotFoundException();
     }
     this.views.record(post.id, userAgent);
-    const [site, neighbours, views] = await Promise.all([
-      this.site.get(),
-      this.posts.neighbours(post),
-      this.views.total(post.id),
-    ]);
+    countsViewOf(req, post.id);
+    // No view count on the page: it would change with every view and defeat the page cache.
+    const [site, neighbours] = await Promise.all([this.site.get(), this.posts.neighbours(post)]);
     const url = `${site.url}${postUrl(post.slug)}`;
     return {
       meta: pageMeta(site, postUrl(post.slug), {
@@ -57,7 +57,6 @@ export class PostsController {
         }),
       }),
       post: { ...postCard(post), html: post.html, updatedAt: post.updatedAt, wordCount: post.wordCount },
-      views,
       previous: neighbours.previous && { title: neighbours.previous.title, url: postUrl(neighbours.previous.slug) },
       next: neighbours.next && { title: neighbours.next.title, url: postUrl(neighbours.next.slug) },
     };

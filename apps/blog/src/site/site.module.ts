@@ -6,6 +6,8 @@ import { FeedsController } from './feeds.controller.js';
 import { HealthController } from './health.controller.js';
 import { HomeController } from './home.controller.js';
 import { MediaController } from './media.controller.js';
+import { PageCacheMiddleware } from './page-cache.middleware.js';
+import { PageCache } from './page-cache.service.js';
 import { PagesController } from './pages.controller.js';
 import { PostsController } from './posts.controller.js';
 import { SearchController } from './search.controller.js';
@@ -28,11 +30,12 @@ import { TagsController } from './tags.controller.js';
     MediaController,
     PagesController,
   ],
-  providers: [SiteContextService],
-  exports: [SiteContextService],
+  providers: [SiteContextService, PageCache],
+  exports: [SiteContextService, PageCache],
 })
 export class SiteModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SiteLocalsMiddleware).exclude('healthz').forRoutes('{*splat}');
+    // The cache first: a hit needs neither the site context nor a controller.
+    consumer.apply(PageCacheMiddleware, SiteLocalsMiddleware).exclude('healthz').forRoutes('{*splat}');
   }
 }

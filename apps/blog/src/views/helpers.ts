@@ -1,5 +1,7 @@
 import type { HelperDelegate } from 'handlebars';
 
+import { staticAssets } from '../common/static-assets.js';
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(lang: string): Intl.DateTimeFormat {
@@ -26,4 +28,6 @@ export const helpers: Record<string, HelperDelegate> = {
   },
   isoDate: (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : ''),
   plural: (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`,
+  /** A theme file's fingerprinted URL: `{{asset 'css/site.css'}}`. */
+  asset: (path: string) => staticAssets.url(path),
 };

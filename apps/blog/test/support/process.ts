@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', '..', '..');
-export const MAIN_JS = join(ROOT, 'dist', 'apps', 'blog', 'src', 'main.js');
+export const MAIN_JS = join(ROOT, 'dist', 'server', 'main.mjs');
 
 export function assertBuilt(): void {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first (npm test does).`);
@@ -43,7 +43,7 @@ export function spawnCaptured(command: string, args: string[], env: Record<strin
   return { child, output: () => out, exited };
 }
 
-/** Starts the compiled app the way start.sh does: `node dist/apps/blog/src/main.js`. */
+/** Starts the built app the way start.sh does: `node dist/server/main.mjs` (the bundle). */
 export function startMain(env: Record<string, string>): RunningProcess {
   assertBuilt();
   return spawnCaptured(process.execPath, [MAIN_JS], env);

@@ -1,0 +1,97 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+import { ViewCounterService } from '@app/content';
+
+import { CachedPage, type Encoding, PageCache } from './page-cache.service.js';
+
+/**
+ * Public pages may sit in a CDN or proxy for a minute; browsers revalidate every time, which the
+ * ETag makes a 304 without a body.
+ */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=60';
+
+/** Paths whose responses are never cached here: the author's, health checks, and files with their own caching. */
+const UNCACHED = /^\/(admin|static|media|healthz)(\/|$)/;
+const CACHEABLE_TYPES = /^(text\/html|text\/plain|application\/(atom\+xml|feed\+json|json|xml)|text\/xml)/;
+
+const viewOf = new WeakMap<Request, number>();
+
+/** Brotli when the client takes it (smaller than gzip at the same cost, and made once), then gzip. */
+function preferredEncoding(req: Request): Encoding {
+  if (!req.headers['accept-encoding']) return 'identity';
+  if (req.acceptsEncodings('br')) return 'br';
+  if (req.acceptsEncodings('gzip')) return 'gzip';
+  return 'identity';
+}
+
+/** Called by the post page so that a later cache hit still counts a view of that post. */
+export function countsViewOf(req: Request, postId: number): void {
+  viewOf.set(req, postId);
+}
+
+/**
+ * Serves reader pages from PageCache, and stores what the controllers render. Runs before the
+ * site context is loaded, so a hit costs a Map lookup and a write of ready bytes.
+ */
+@Injectable()
+export class PageCacheMiddleware implements NestMiddleware {
+  constructor(
+    private readonly cache: PageCache,
+    private readonly views: ViewCounterService,
+  ) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(req.path)) return next();
+    const key = req.originalUrl;
+    const generation = this.cache.currentGeneration;
+    this.cache.get(key).then((page) => {
+      if (page) {
+        if (page.viewOf !== undefined) this.views.record(page.viewOf, req.get('user-agent'));
+        return this.respond(req, res, key, page);
+      }
+      this.capture(req, res, key, generation);
+      next();
+    }, next);
+  }
+
+  /** Wraps res.send for this response: a cacheable 200 is stored, then sent like a hit. */
+  private capture(req: Request, res: Response, key: string, generation: number): void {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      res.send = send;
+      // res.send would type a string as HTML itself, after this point.
+      const type = String(res.getHeader('Content-Type') ?? (typeof body === 'string' ? 'text/html; charset=utf-8' : ''));
+      const cacheable =
+        res.statusCode === 200 &&
+        !res.getHeader('Set-Cookie') &&
+        !res.getHeader('Cache-Control') &&
+        CACHEABLE_TYPES.test(type) &&
+        (typeof body === 'string' || Buffer.isBuffer(body));
+      if (!cacheable) return send(body);
+      const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf.get(req));
+      this.cache.store(key, page, generation);
+      this.respond(req, res, key, page);
+      return res;
+    };
+  }
+
+  private respond(req: Request, res: Response, key: string, page: CachedPage): void {
+    const encoding = preferredEncoding(req);
+    res.status(200);
+    res.setHeader('Content-Type', page.contentType);
+    res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.setHeader('ETag', page.etag(encoding));
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    const before = page.size;
+    const body = page.bodyFor(encoding);
+    if (page.size !== before) this.cache.grew(key, before);
+    if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Content-Length', body.length);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
