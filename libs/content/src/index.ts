@@ -28,6 +28,7 @@ export {
   type StoredMedia,
 } from './media.service.js';
 export {
+  describeReport,
   ExportService,
   EXPORT_FORMAT,
   EXPORT_VERSION,

@@ -73,7 +73,12 @@ export class ImportError extends ContentValidationError {
 /** A date from a source file, or an ImportError naming it. */
 export function parseDateField(value: unknown, source: string, ref: string, field: string): Date | null {
   if (value === null || value === undefined || value === '') return null;
-  const date = value instanceof Date ? new Date(value.getTime()) : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
+  const date =
+    value instanceof Date
+      ? new Date(value.getTime())
+      : typeof value === 'string' || typeof value === 'number'
+        ? new Date(value)
+        : null;
   if (!date || Number.isNaN(date.getTime())) throw new ImportError(source, ref, `${field} "${String(value)}" is not a date.`);
   return date;
 }

@@ -6,9 +6,10 @@ export const EXPORT_VERSION = 1;
 
 /**
  * The largest file an import reads. Checked against the file's size (CLI) or the request's
- * Content-Length (admin) before a byte is read: an import is parsed in memory.
+ * Content-Length (admin) before a byte is read: an import is parsed in memory, and the service
+ * has 512 MiB.
  */
-export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
 
 export interface ExportedTag {
   slug: string;

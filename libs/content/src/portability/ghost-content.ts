@@ -118,7 +118,9 @@ export function mobiledocToMarkdown(json: string): string {
     }
     if (kind === 3) {
       const ordered = str(section[1]).toLowerCase() === 'ol';
-      return (section[2] as Marker[][]).map((item, i) => `${ordered ? `${i + 1}.` : '-'} ${mobiledocMarkers(item, markups)}`).join('\n');
+      return (section[2] as Marker[][])
+        .map((item, i) => `${ordered ? `${i + 1}.` : '-'} ${mobiledocMarkers(item, markups)}`)
+        .join('\n');
     }
     if (kind === 10) {
       const [name, payload = {}] = cards[section[1] as number] ?? ['', {}];

@@ -13,7 +13,12 @@ function ghostData(doc: unknown): Record<string, unknown> | null {
 export const isGhostExport = (doc: unknown): boolean => ghostData(doc) !== null;
 
 /** Ghost's settings that have a counterpart here. */
-const SETTINGS: Record<string, keyof SiteSettings> = { title: 'title', description: 'description', locale: 'language', lang: 'language' };
+const SETTINGS: Record<string, keyof SiteSettings> = {
+  title: 'title',
+  description: 'description',
+  locale: 'language',
+  lang: 'language',
+};
 
 export function readGhostExport(doc: unknown, source: string): ImportBundle {
   const data = ghostData(doc)!;
@@ -21,7 +26,11 @@ export function readGhostExport(doc: unknown, source: string): ImportBundle {
   const warnings: string[] = [];
 
   // Ghost's internal tags (#hash names) drive its themes; they are not the author's topics.
-  const tagsById = new Map(rows('tags').filter((t) => !str(t.name).startsWith('#')).map((t) => [str(t.id), str(t.name)]));
+  const tagsById = new Map(
+    rows('tags')
+      .filter((t) => !str(t.name).startsWith('#'))
+      .map((t) => [str(t.id), str(t.name)]),
+  );
   const postTags = new Map<string, { name: string; order: number }[]>();
   for (const pt of rows('posts_tags')) {
     const name = tagsById.get(str(pt.tag_id));

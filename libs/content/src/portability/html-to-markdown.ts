@@ -17,6 +17,7 @@ let service: TurndownService | undefined;
 export function htmlToMarkdown(html: string): string {
   service ??= new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '_' })
     .use(gfm)
-    .keep(['iframe', 'video', 'audio']);
+    .keep(['iframe', 'video', 'audio'])
+    .remove(['script', 'style', 'noscript']);
   return service.turndown(html).trim();
 }

@@ -160,7 +160,8 @@ export class ImportService {
     return bundle.pages.map((item) => {
       const valid = this.validate(bundle.source, item.ref, item);
       const slug = valid.slug ?? slugify(valid.title);
-      if (RESERVED_PAGE_SLUGS.has(slug)) throw new ImportError(bundle.source, item.ref, `"${slug}" is a reserved address; choose another slug.`);
+      if (RESERVED_PAGE_SLUGS.has(slug))
+        throw new ImportError(bundle.source, item.ref, `"${slug}" is a reserved address; choose another slug.`);
       const twin = seen.get(slug);
       if (twin) throw new ImportError(bundle.source, item.ref, `the slug "${slug}" is also used by ${twin}.`);
       seen.set(slug, item.ref);
@@ -198,7 +199,8 @@ export class ImportService {
     if (m.data.length === 0 || m.data.length > MAX_UPLOAD_BYTES) {
       throw new ImportError(source, m.ref, `an image must hold 1 byte to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`);
     }
-    if (!IMAGE_TYPES.has(m.contentType)) throw new ImportError(source, m.ref, `${m.contentType || 'no type'} is not an image type this blog stores.`);
+    if (!IMAGE_TYPES.has(m.contentType))
+      throw new ImportError(source, m.ref, `${m.contentType || 'no type'} is not an image type this blog stores.`);
     const sha256 = createHash('sha256').update(m.data).digest('hex');
     if (sha256 !== m.sha256) throw new ImportError(source, m.ref, 'the bytes do not match their sha256: the file is damaged.');
     if (!/^[\w.-]{1,200}$/.test(m.filename)) throw new ImportError(source, m.ref, `"${m.filename}" is not a usable file name.`);
@@ -225,7 +227,8 @@ export class ImportService {
     for (const { name, slug } of bundle.tags) {
       const clean = name.trim().replace(/\s+/g, ' ');
       const wanted = slugify(clean);
-      if (!wanted || (slug && slug !== wanted)) throw new ImportError(bundle.source, `tag "${name}"`, 'its name and slug do not match.');
+      if (!wanted || (slug && slug !== wanted))
+        throw new ImportError(bundle.source, `tag "${name}"`, 'its name and slug do not match.');
       const tag = await em.findOne(Tag, { slug: wanted });
       if (!tag) {
         em.persist(new Tag(clean, wanted)); // counted with the tags that posts create
@@ -259,7 +262,12 @@ export class ImportService {
     c.created++;
   }
 
-  private async importPage(em: EntityManager, { item, valid, slug }: Checked<ImportedPage>, relink: (s: string) => string, c: ImportCounts) {
+  private async importPage(
+    em: EntityManager,
+    { item, valid, slug }: Checked<ImportedPage>,
+    relink: (s: string) => string,
+    c: ImportCounts,
+  ) {
     const markdown = relink(valid.markdown);
     let page = await em.findOne(Page, { slug });
     if (
@@ -309,7 +317,8 @@ export class ImportService {
     const redirects = [...new Set(item.redirects.map((r) => slugify(r)).filter((r) => r && r !== slug))];
     const existingRedirects = post ? (await em.find(SlugRedirect, { post })).map((r) => r.fromSlug) : [];
     const existingRevisions = post && revisions ? await em.find(Revision, { post }) : [];
-    const revisionKey = (r: { title: string; markdown: string; createdAt: Date }) => `${r.createdAt.getTime()}\n${r.title}\n${r.markdown}`;
+    const revisionKey = (r: { title: string; markdown: string; createdAt: Date }) =>
+      `${r.createdAt.getTime()}\n${r.title}\n${r.markdown}`;
     const haveRevisions = new Set(existingRevisions.map(revisionKey));
     const missingRevisions = (revisions ?? []).filter((r) => !haveRevisions.has(revisionKey(r)));
 
@@ -319,7 +328,12 @@ export class ImportService {
       post.markdown === markdown &&
       post.status === valid.status &&
       sameTime(post.publishedAt, publishedAt) &&
-      JSON.stringify(post.tags.getItems().map((t) => t.slug).sort()) === JSON.stringify(tagSlugs) &&
+      JSON.stringify(
+        post.tags
+          .getItems()
+          .map((t) => t.slug)
+          .sort(),
+      ) === JSON.stringify(tagSlugs) &&
       redirects.every((r) => existingRedirects.includes(r)) &&
       missingRevisions.length === 0 &&
       (!item.createdAt || sameTime(post.createdAt, item.createdAt)) &&
@@ -358,7 +372,9 @@ export class ImportService {
     for (const from of redirects) {
       if (existingRedirects.includes(from)) continue;
       if (fileSlugs.has(from) || (await em.count(Post, { slug: from }))) {
-        report.warnings.push(`${report.source}, ${item.ref}: the old address "${from}" is another post's slug; no redirect made.`);
+        report.warnings.push(
+          `${report.source}, ${item.ref}: the old address "${from}" is another post's slug; no redirect made.`,
+        );
         continue;
       }
       await em.upsert(SlugRedirect, new SlugRedirect(from, post));

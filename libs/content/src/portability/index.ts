@@ -4,3 +4,4 @@ export { EXPORT_FORMAT, EXPORT_VERSION, type InkstoneExport, MAX_IMPORT_BYTES } 
 export { type ImportCounts, type ImportOptions, type ImportReport, ImportService } from './importer.js';
 export { isMarkdownFile, type SourceFile } from './markdown-source.js';
 export { readImport } from './read-import.js';
+export { describeReport } from './report.js';

@@ -2,8 +2,7 @@ import { POST_STATUSES, type PostStatus } from '../entities/index.js';
 import { type ImportBundle, ImportError, isRecord, parseDateField, str } from './bundle.js';
 import { EXPORT_FORMAT, EXPORT_VERSION } from './format.js';
 
-export const isInkstoneExport = (doc: unknown): doc is Record<string, unknown> =>
-  isRecord(doc) && doc.format === EXPORT_FORMAT;
+export const isInkstoneExport = (doc: unknown): doc is Record<string, unknown> => isRecord(doc) && doc.format === EXPORT_FORMAT;
 
 /** Reads our own export (format.ts) back; refuses a version this code does not know. */
 export function readInkstoneExport(doc: Record<string, unknown>, source: string): ImportBundle {
@@ -16,7 +15,8 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
   }
   const list = (name: string): Record<string, unknown>[] => {
     const value = doc[name] ?? [];
-    if (!Array.isArray(value) || !value.every(isRecord)) throw new ImportError(source, null, `"${name}" must be a list of records.`);
+    if (!Array.isArray(value) || !value.every(isRecord))
+      throw new ImportError(source, null, `"${name}" must be a list of records.`);
     return value;
   };
   const status = (v: unknown, ref: string): PostStatus => {
@@ -24,7 +24,8 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
     return v as PostStatus;
   };
   const date = (v: unknown, ref: string, field: string) => parseDateField(v, source, ref, field) ?? undefined;
-  const ref = (kind: string, i: number, r: Record<string, unknown>) => `${kind} ${i + 1} (${str(r.slug) || str(r.filename) || 'no slug'})`;
+  const ref = (kind: string, i: number, r: Record<string, unknown>) =>
+    `${kind} ${i + 1} (${str(r.slug) || str(r.filename) || 'no slug'})`;
 
   return {
     format: 'inkstone',

@@ -30,7 +30,11 @@ function splitFrontMatter(text: string, source: string, ref: string): { data: Re
 const list = (v: unknown): string[] => {
   if (Array.isArray(v)) return v.map(str).filter(Boolean);
   // Jekyll writes `tags: one two` for a list of single words.
-  if (typeof v === 'string') return v.split(v.includes(',') ? ',' : /\s+/).map((s) => s.trim()).filter(Boolean);
+  if (typeof v === 'string')
+    return v
+      .split(v.includes(',') ? ',' : /\s+/)
+      .map((s) => s.trim())
+      .filter(Boolean);
   return [];
 };
 
