@@ -11,6 +11,7 @@ import {
   Controller,
   type ExecutionContext,
   Get,
+  HttpCode,
   Inject,
   Injectable,
   PayloadTooLargeException,
@@ -111,11 +112,14 @@ export class AdminBackupController {
 
   /** One JSON file (our export, Ghost's) or a folder of Markdown files; the CSRF token is in the query. */
   @Post('import')
+  @HttpCode(200)
   @Render('admin/backup')
   @UseGuards(ImportSizeGuard)
   @UseInterceptors(
     FilesInterceptor('files', MAX_FILES, {
       defParamCharset: 'utf8',
+      // A folder upload names each file by its path in the folder (a page bundle's slug is its folder).
+      preservePath: true,
       limits: { fileSize: MAX_IMPORT_BYTES, files: MAX_FILES, fields: 5 },
     }),
   )
