@@ -40,8 +40,8 @@ describe('admin: Backup & import', () => {
     const token = opts.token === undefined ? csrf : opts.token;
     let req = agent.post(`/admin/backup/import${token === null ? '' : `?_csrf=${encodeURIComponent(token)}`}`);
     for (const f of files)
-      // filepath, not filename: form-data would cut a filename down to its base name.
-      req = req.attach('files', f.data, { filepath: f.path, contentType: 'application/octet-stream' });
+      // form-data cuts `filename` down to its base name; its `filepath` option (untyped here) keeps the path.
+      req = req.attach('files', f.data, { filepath: f.path, contentType: 'text/markdown' } as { contentType: string });
     return opts.dryRun ? req.field('dryRun', '1') : req;
   };
   const jsonFile = (name: string, doc: unknown) => [

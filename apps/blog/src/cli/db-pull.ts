@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { databasePathFromEnv, fail } from './cli-context.js';
+import { databasePathFromEnv, fail } from './cli-common.js';
 import { restoreReplica } from './litestream-restore.js';
 
 const USAGE =

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 
 import { ExportService } from '@app/content';
 
-import { databasePathFromEnv, fail, withContent } from './cli-context.js';
+import { databasePathFromEnv, fail } from './cli-common.js';
+import { withContent } from './cli-context.js';
 
 let args;
 try {

@@ -18,7 +18,8 @@ import {
   type SourceFile,
 } from '@app/content';
 
-import { databasePathFromEnv, fail, withContent } from './cli-context.js';
+import { databasePathFromEnv, fail } from './cli-common.js';
+import { withContent } from './cli-context.js';
 
 const USAGE = 'Usage: npm run import -- FILE_OR_FOLDER [--dry-run]';
 const MAX_MB = MAX_IMPORT_BYTES / 1024 / 1024;
