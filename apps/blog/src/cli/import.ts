@@ -2,7 +2,9 @@
  * `npm run import -- PATH [--dry-run]`: PATH is an Inkstone export, a Ghost export (JSON) or a
  * folder of Markdown files. One transaction: a file with a problem changes nothing.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -61,7 +63,10 @@ const bar = new cliProgress.SingleBar(
 );
 try {
   const bundle = readImport(basename(path), files);
-  const report = await withContent(databasePathFromEnv(), async (app) => {
+  // A dry run against a blog that does not exist yet runs on a throwaway empty one, leaving no file behind.
+  const databasePath = databasePathFromEnv();
+  const scratch = dryRun && !existsSync(databasePath) ? await mkdtemp(join(tmpdir(), 'inkstone-dry-run-')) : null;
+  const report = await withContent(scratch ? join(scratch, 'blog.db') : databasePath, async (app) => {
     let started = false;
     try {
       return await app.get(ImportService).run(bundle, {
@@ -75,7 +80,7 @@ try {
     } finally {
       if (started) bar.stop();
     }
-  });
+  }).finally(() => scratch && rm(scratch, { recursive: true, force: true }));
   const { heading, lines } = describeReport(report);
   process.stdout.write([heading, ...lines.map((l) => `  ${l}`), ...report.warnings.map((w) => `warning: ${w}`), ''].join('\n'));
 } catch (err) {
