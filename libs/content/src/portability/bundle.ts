@@ -73,6 +73,10 @@ export class ImportError extends ContentValidationError {
 /** A date from a source file, or an ImportError naming it. */
 export function parseDateField(value: unknown, source: string, ref: string, field: string): Date | null {
   if (value === null || value === undefined || value === '') return null;
+  // A date and time without an offset is read as UTC, not as wherever the import happens to run.
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(value.trim())) {
+    value = `${value.trim().replace(' ', 'T')}Z`;
+  }
   const date =
     value instanceof Date
       ? new Date(value.getTime())

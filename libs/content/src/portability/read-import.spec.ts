@@ -22,6 +22,11 @@ describe('readImport', () => {
     expect(bundle.pages.map((p) => p.slug)).toEqual(['about']);
   });
 
+  it('reads a date and time without an offset as UTC', () => {
+    const [post] = readImport('site', [md('p.md', '---\ntitle: T\ndate: 2024-03-04 05:06:07\n---\n')]).posts;
+    expect(post.publishedAt?.toISOString()).toBe('2024-03-04T05:06:07.000Z');
+  });
+
   it('names the file when front matter is broken or a title is missing', () => {
     expect(() => readImport('site', [md('posts/bad.md', '---\ntitle: [unclosed\n---\n')])).toThrow(
       /^site, posts\/bad\.md: its front matter cannot be read/,
