@@ -6,6 +6,7 @@ import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
 
 import { LITESTREAM_BIN } from './support/container.js';
+import { startGcsStandIn } from './support/gcs-stand-in.js';
 import { rows, runCli } from './support/portability.js';
 import { spawnCaptured } from './support/process.js';
 
@@ -80,6 +81,39 @@ describe('db:pull', () => {
     expect(result.code).toBe(0);
     expect(result.output).toContain(`as of ${beforeSecondWrite.toISOString()}`);
     expect(notes(out)).toEqual(['first']);
+  });
+
+  it('restores from Cloud Storage (the stand-in speaking its JSON API to Litestream)', async () => {
+    const gcs = await startGcsStandIn();
+    const source = join(dir, 'gcs-live.db');
+    const gcsUrl = 'gcs://test-bucket/blog/inkstone.db';
+    const db = new Database(source);
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE note (text TEXT); INSERT INTO note VALUES ('in the bucket')");
+    const config = join(dir, 'gcs.yml');
+    writeFileSync(
+      config,
+      `dbs:\n  - path: ${source}\n    monitor-interval: 100ms\n    replicas:\n      - url: ${gcsUrl}\n        sync-interval: 100ms\n`,
+    );
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
+    const litestream = spawnCaptured(LITESTREAM_BIN, ['replicate', '-config', config], env);
+    try {
+      await waitFor('a WAL segment in the bucket', () =>
+        [...gcs.objects('test-bucket').keys()].some((k) => k.endsWith('.wal.lz4')),
+      );
+    } finally {
+      db.close();
+      litestream.child.kill('SIGTERM');
+      await litestream.exited;
+    }
+    try {
+      const out = join(dir, 'from-gcs.db');
+      const result = await pull(['--out', out], { ...env, LITESTREAM_REPLICA_URL: gcsUrl });
+      expect(result.code).toBe(0);
+      expect(notes(out)).toEqual(['in the bucket']);
+    } finally {
+      await gcs.stop();
+    }
   });
 
   it('never overwrites a file, and explains what is missing', async () => {

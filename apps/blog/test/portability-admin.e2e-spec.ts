@@ -91,6 +91,7 @@ describe('admin: Backup & import', () => {
       .expect(200)
       .expect('Content-Type', /application\/json/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="inkstone-export-\d{4}-\d\d-\d\d\.json"$/);
+    expect(res.headers['transfer-encoding']).toBe('chunked'); // streamed, not built whole then sent
     const doc = JSON.parse(res.text);
     expect(doc).toMatchObject({ format: 'inkstone', version: 1, settings: { title: 'Round Trip Blog' } });
     const post = doc.posts.find((p: { slug: string }) => p.slug === 'first-words-renamed');
