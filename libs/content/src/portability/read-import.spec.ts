@@ -42,6 +42,9 @@ describe('readImport', () => {
   it('refuses JSON that is neither format, and an empty selection', () => {
     expect(() => readImport('x.json', [md('x.json', '[]')])).toThrow(ImportError);
     expect(() => readImport('x', [])).toThrow('x: nothing to import: no file was given.');
+    expect(() => readImport('site.zip', [md('site.zip', 'PK\u0003\u0004rest')])).toThrow(
+      'site.zip: this is a .zip archive; unzip it',
+    );
   });
 
   it('turns a Ghost post without html into Markdown from its mobiledoc', () => {

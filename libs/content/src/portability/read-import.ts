@@ -14,6 +14,9 @@ export function readImport(source: string, files: SourceFile[]): ImportBundle {
 }
 
 function readJson(source: string, text: string): ImportBundle {
+  if (text.startsWith('PK\u0003\u0004')) {
+    throw new ImportError(source, null, 'this is a .zip archive; unzip it and import the folder (or the JSON file inside).');
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
