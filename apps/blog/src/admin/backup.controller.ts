@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 
 import {
   BadRequestException,
+  type CallHandler,
   type CanActivate,
   Controller,
   type ExecutionContext,
@@ -14,6 +15,7 @@ import {
   HttpCode,
   Inject,
   Injectable,
+  type NestInterceptor,
   PayloadTooLargeException,
   Post,
   Render,
@@ -25,6 +27,7 @@ import {
 import { FilesInterceptor } from '@nestjs/platform-express';
 import Database from 'better-sqlite3';
 import type { Request, Response } from 'express';
+import { catchError, type Observable, throwError } from 'rxjs';
 
 import { AdminGuard } from '@app/auth';
 import {
@@ -46,17 +49,25 @@ const MAX_MB = MAX_IMPORT_BYTES / 1024 / 1024;
 /** A folder of Markdown files arrives as one part per file. */
 const MAX_FILES = 5000;
 
+const tooLarge = () => new PayloadTooLargeException(`An import may be at most ${MAX_MB} MB.`);
+
 /** Refuses an upload by its announced size, before multer reads a byte of it. */
 @Injectable()
 class ImportSizeGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const length = Number(context.switchToHttp().getRequest<Request>().headers['content-length']);
-    if (length > MAX_IMPORT_BYTES + 64 * 1024) {
-      throw new PayloadTooLargeException(
-        `An import may be at most ${MAX_MB} MB; use \`npm run import\` on a copy of the database for more.`,
-      );
-    }
+    if (length > MAX_IMPORT_BYTES + 64 * 1024) throw tooLarge();
     return true;
+  }
+}
+
+/** An upload without a Content-Length is cut by multer's limit instead: give it the same message. */
+@Injectable()
+class ImportLimitMessage implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next
+      .handle()
+      .pipe(catchError((err: unknown) => throwError(() => (err instanceof PayloadTooLargeException ? tooLarge() : err))));
   }
 }
 
@@ -116,6 +127,7 @@ export class AdminBackupController {
   @Render('admin/backup')
   @UseGuards(ImportSizeGuard)
   @UseInterceptors(
+    ImportLimitMessage,
     FilesInterceptor('files', MAX_FILES, {
       defParamCharset: 'utf8',
       // A folder upload names each file by its path in the folder (a page bundle's slug is its folder).
