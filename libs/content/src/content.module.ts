@@ -5,6 +5,7 @@ import { ContentEvents } from './content-events.js';
 import { MediaService } from './media.service.js';
 import { PagesService } from './pages.service.js';
 import { PostsService } from './posts.service.js';
+import { ExportService, ImportService } from './portability/index.js';
 import { RevisionsService } from './revisions.service.js';
 import { SearchService } from './search.service.js';
 import { SettingsService } from './settings.service.js';
@@ -22,6 +23,8 @@ const services = [
   ViewCounterService,
   RevisionsService,
   MediaService,
+  ExportService,
+  ImportService,
 ];
 
 /** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */

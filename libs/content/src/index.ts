@@ -27,6 +27,24 @@ export {
   type MediaSummary,
   type StoredMedia,
 } from './media.service.js';
+export {
+  describeReport,
+  ExportService,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  ImportError,
+  ImportService,
+  isMarkdownFile,
+  MAX_IMPORT_BYTES,
+  readImport,
+  type ImportBundle,
+  type ImportCounts,
+  type ImportFormat,
+  type ImportOptions,
+  type ImportReport,
+  type InkstoneExport,
+  type SourceFile,
+} from './portability/index.js';
 export { PagesService, RESERVED_PAGE_SLUGS, type NavItem } from './pages.service.js';
 export { type AdminStatusFilter, PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
 export { type DiffLine, RevisionsService } from './revisions.service.js';

@@ -42,7 +42,12 @@ export class SettingsService {
   constructor(
     private readonly em: EntityManager,
     private readonly events: ContentEvents,
-  ) {}
+  ) {
+    // Settings can also change outside update() (an import): any announced change drops the copy.
+    events.onChange((change) => {
+      if (change === 'setting') this.cached = null;
+    });
+  }
 
   get(): Promise<SiteSettings> {
     this.cached ??= this.load().catch((err: unknown) => {

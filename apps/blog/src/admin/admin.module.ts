@@ -3,7 +3,9 @@ import type { NextFunction, Request, Response } from 'express';
 
 import { ContentModule } from '@app/content';
 
+import { DurabilityModule } from '../durability/durability.module.js';
 import { AuthController } from './auth.controller.js';
+import { AdminBackupController } from './backup.controller.js';
 import { replicationNotice } from './forms.js';
 import { DashboardController } from './dashboard.controller.js';
 import { AdminMediaController } from './media.controller.js';
@@ -15,7 +17,7 @@ import { AdminTagsController } from './tags.controller.js';
 
 /** The author's side. Every controller but AuthController carries AdminGuard at class level. */
 @Module({
-  imports: [ContentModule],
+  imports: [ContentModule, DurabilityModule],
   controllers: [
     AuthController,
     DashboardController,
@@ -24,6 +26,7 @@ import { AdminTagsController } from './tags.controller.js';
     AdminTagsController,
     AdminMediaController,
     AdminSettingsController,
+    AdminBackupController,
     PreviewController,
   ],
 })

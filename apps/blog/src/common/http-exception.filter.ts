@@ -93,10 +93,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof MediaInUseError) return { status: 409, message: exception.message };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status === 413)
-        return { status, message: `Too large: uploads may be at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB, forms 2 MB.` };
       const body = exception.getResponse();
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      // A route with its own limit (the import) says so; multer's generic "File too large" does not.
+      if (status === 413 && (typeof raw !== 'string' || /^(Payload|File) too large$/i.test(raw)))
+        return { status, message: `Too large: uploads may be at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB, forms 2 MB.` };
       const message =
         status < 500 && typeof raw === 'string' && raw !== TITLES[status] && !/^(Not Found|Cannot \w+ )/.test(raw) ? raw : '';
       return { status, message };

@@ -1,0 +1,169 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import {
+  BadRequestException,
+  type CallHandler,
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+  PayloadTooLargeException,
+  Post,
+  Render,
+  Res,
+  UploadedFiles,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FilesInterceptor } from '@nestjs/platform-express';
+import Database from 'better-sqlite3';
+import type { Request, Response } from 'express';
+import { catchError, type Observable, throwError } from 'rxjs';
+
+import { AdminGuard } from '@app/auth';
+import {
+  ContentValidationError,
+  describeReport,
+  ExportService,
+  type ImportReport,
+  ImportService,
+  MAX_IMPORT_BYTES,
+  readImport,
+  type SourceFile,
+} from '@app/content';
+
+import { DATABASE_PATH } from '../database/database.module.js';
+import { ReplicationService } from '../durability/replication.service.js';
+import { field, replicationNotice } from './forms.js';
+
+const MAX_MB = MAX_IMPORT_BYTES / 1024 / 1024;
+/** A folder of Markdown files arrives as one part per file. */
+const MAX_FILES = 5000;
+
+const tooLarge = () => new PayloadTooLargeException(`An import may be at most ${MAX_MB} MB.`);
+
+/** Refuses an upload by its announced size, before multer reads a byte of it. */
+@Injectable()
+class ImportSizeGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const length = Number(context.switchToHttp().getRequest<Request>().headers['content-length']);
+    if (length > MAX_IMPORT_BYTES + 64 * 1024) throw tooLarge();
+    return true;
+  }
+}
+
+/** An upload without a Content-Length is cut by multer's limit instead: give it the same message. */
+@Injectable()
+class ImportLimitMessage implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next
+      .handle()
+      .pipe(catchError((err: unknown) => throwError(() => (err instanceof PayloadTooLargeException ? tooLarge() : err))));
+  }
+}
+
+const day = () => new Date().toISOString().slice(0, 10);
+
+/** Moving in, moving out, backing up: the export, the import and the database snapshot. */
+@Controller('admin/backup')
+@UseGuards(AdminGuard)
+export class AdminBackupController {
+  constructor(
+    private readonly exporter: ExportService,
+    private readonly importer: ImportService,
+    private readonly replication: ReplicationService,
+    @Inject(DATABASE_PATH) private readonly databasePath: string,
+  ) {}
+
+  @Get()
+  @Render('admin/backup')
+  page() {
+    return { layout: 'admin', title: 'Backup & import', maxMb: MAX_MB };
+  }
+
+  /** The whole blog as one JSON document, written to the response record by record. */
+  @Get('export')
+  async export(@Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="inkstone-export-${day()}.json"`);
+    await pipeline(Readable.from(this.exporter.chunks()), res);
+  }
+
+  /**
+   * A consistent copy of the live database: SQLite's online backup into a temporary file (a
+   * plain copy of a WAL-mode file can miss committed pages or catch a half-written one).
+   */
+  @Get('database')
+  async database(@Res() res: Response): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'inkstone-backup-'));
+    const file = join(dir, 'inkstone.db');
+    try {
+      const db = new Database(this.databasePath, { readonly: true, fileMustExist: true });
+      try {
+        await db.backup(file);
+      } finally {
+        db.close();
+      }
+      res.setHeader('Content-Type', 'application/vnd.sqlite3');
+      res.setHeader('Content-Disposition', `attachment; filename="inkstone-${day()}.db"`);
+      await pipeline(createReadStream(file), res);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** One JSON file (our export, Ghost's) or a folder of Markdown files; the CSRF token is in the query. */
+  @Post('import')
+  @HttpCode(200)
+  @Render('admin/backup')
+  @UseGuards(ImportSizeGuard)
+  @UseInterceptors(
+    ImportLimitMessage,
+    FilesInterceptor('files', MAX_FILES, {
+      defParamCharset: 'utf8',
+      // A folder upload names each file by its path in the folder (a page bundle's slug is its folder).
+      preservePath: true,
+      limits: { fileSize: MAX_IMPORT_BYTES, files: MAX_FILES, fields: 5 },
+    }),
+  )
+  async import(@UploadedFiles() uploads: Express.Multer.File[] | undefined, @Res({ passthrough: true }) res: Response) {
+    const files: SourceFile[] = (uploads ?? [])
+      .filter((f) => f.size > 0)
+      .map((f) => ({ path: f.originalname, text: f.buffer.toString('utf8') }));
+    if (files.length === 0) throw new BadRequestException('Choose an export file or a folder of Markdown files to import.');
+    const total = files.reduce((n, f) => n + f.text.length, 0);
+    if (total > MAX_IMPORT_BYTES) throw new PayloadTooLargeException(`An import may be at most ${MAX_MB} MB.`);
+    const dryRun = field(res.req.body as Record<string, unknown>, 'dryRun') !== '';
+    const source = files.length === 1 ? files[0].path : `${files[0].path.split('/')[0] || 'folder'} (${files.length} files)`;
+    let report: ImportReport;
+    try {
+      report = await this.importer.run(readImport(source, files), { dryRun });
+    } catch (err) {
+      if (!(err instanceof ContentValidationError)) throw err;
+      res.status(400);
+      return {
+        layout: 'admin',
+        title: 'Backup & import',
+        maxMb: MAX_MB,
+        error: `Import refused: ${err.message} Nothing was changed.`,
+      };
+    }
+    const replication = dryRun ? null : replicationNotice(await this.replication.waitForReplication());
+    return {
+      layout: 'admin',
+      title: 'Backup & import',
+      maxMb: MAX_MB,
+      report: { ...describeReport(report), warnings: report.warnings },
+      replication,
+    };
+  }
+}

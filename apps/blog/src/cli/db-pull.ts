@@ -1,0 +1,43 @@
+/**
+ * `npm run db:pull -- [--timestamp ISO] [--out FILE]`: restores the bucket's replica
+ * (LITESTREAM_REPLICA_URL) into a local file, to run production data locally or to inspect a
+ * point in time before restoring the live site (README: "Restore to a point in time").
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { databasePathFromEnv, fail } from './cli-common.js';
+import { restoreReplica } from './litestream-restore.js';
+
+const USAGE =
+  'Usage: LITESTREAM_REPLICA_URL=gcs://BUCKET/inkstone.db npm run db:pull -- [--timestamp 2026-11-24T18:00:00Z] [--out FILE]';
+
+let args;
+try {
+  args = parseArgs({ options: { timestamp: { type: 'string' }, out: { type: 'string' } } }).values;
+} catch (err) {
+  fail(`${(err as Error).message}\n${USAGE}`, 2);
+}
+const replicaUrl = process.env.LITESTREAM_REPLICA_URL?.trim();
+if (!replicaUrl) fail(`LITESTREAM_REPLICA_URL is not set.\n${USAGE}`, 2);
+let timestamp: Date | undefined;
+if (args.timestamp !== undefined) {
+  timestamp = new Date(args.timestamp);
+  if (!/^\d{4}-\d\d-\d\dT/.test(args.timestamp) || Number.isNaN(timestamp.getTime())) {
+    fail(`--timestamp "${args.timestamp}" is not an ISO date and time such as 2026-11-24T18:00:00Z.`, 2);
+  }
+}
+const out = args.out ? resolve(args.out) : databasePathFromEnv();
+if (existsSync(out)) fail(`${out} exists; move it away or choose another file with --out. Nothing was restored.`);
+mkdirSync(dirname(out), { recursive: true });
+try {
+  await restoreReplica({ replicaUrl, outputPath: out, timestamp });
+} catch (err) {
+  fail(`Restore failed: ${(err as Error).message}`);
+}
+if (!existsSync(out))
+  fail(`The replica at ${replicaUrl} has nothing to restore${timestamp ? ` at ${timestamp.toISOString()}` : ''}.`);
+process.stdout.write(
+  `Restored ${replicaUrl}${timestamp ? ` as of ${timestamp.toISOString()}` : ''} to ${out}\nRun it: DATABASE_PATH=${out} npm start\n`,
+);

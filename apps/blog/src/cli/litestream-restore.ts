@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/**
+ * The Litestream binary: LITESTREAM_BIN (as start.sh reads it), else the one from the npm
+ * package the image and the tests use, else `litestream` on the PATH.
+ */
+export function litestreamBinary(env = process.env): string {
+  if (env.LITESTREAM_BIN) return env.LITESTREAM_BIN;
+  try {
+    const bin = join(
+      dirname(createRequire(import.meta.url).resolve('@flydotio/litestream-linux-x64/package.json')),
+      'litestream',
+    );
+    if (existsSync(bin)) return bin;
+  } catch {
+    // not installed (an optional dependency, linux/x64 only)
+  }
+  return 'litestream';
+}
+
+export interface RestoreOptions {
+  replicaUrl: string;
+  outputPath: string;
+  /** Restore the database as it was at this moment; absent: the latest state. */
+  timestamp?: Date;
+  /** Litestream retries an unreachable bucket forever; give up after this long. */
+  timeoutMs?: number;
+}
+
+/**
+ * `litestream restore -o FILE [-timestamp T] URL`, the one place a replica is restored by the
+ * CLI. Why one small function: which generation to restore (the live writer's) may be chosen
+ * here later without touching its callers.
+ */
+export function restoreReplica(opts: RestoreOptions): Promise<void> {
+  const args = ['restore', '-o', opts.outputPath];
+  if (opts.timestamp) args.push('-timestamp', opts.timestamp.toISOString());
+  args.push(opts.replicaUrl);
+  return new Promise((resolve, reject) => {
+    const child = spawn(litestreamBinary(), args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: opts.timeoutMs ?? 120_000,
+    });
+    child.on('error', (err) => reject(new Error(`cannot run Litestream (${err.message}); set LITESTREAM_BIN.`)));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            signal
+              ? `Litestream was stopped (${signal}): the bucket did not answer in time.`
+              : `Litestream exited with code ${code}.`,
+          ),
+        );
+    });
+  });
+}

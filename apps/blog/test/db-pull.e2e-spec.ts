@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { jest } from '@jest/globals';
+import Database from 'better-sqlite3';
+
+import { LITESTREAM_BIN } from './support/container.js';
+import { startGcsStandIn } from './support/gcs-stand-in.js';
+import { rows, runCli } from './support/portability.js';
+import { spawnCaptured } from './support/process.js';
+
+jest.setTimeout(60_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** `npm run db:pull` against a replica written by the real Litestream binary to a file:// URL. */
+describe('db:pull', () => {
+  let dir: string;
+  let replicaUrl: string;
+  let beforeSecondWrite: Date;
+  const pull = (args: string[], env: Record<string, string> = { LITESTREAM_REPLICA_URL: replicaUrl }) =>
+    runCli('db-pull', args, { ...env, LITESTREAM_BIN });
+  const notes = (file: string) => rows<{ text: string }>(file, 'SELECT text FROM note ORDER BY rowid').map((r) => r.text);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-db-pull-'));
+    const source = join(dir, 'live.db');
+    const replica = join(dir, 'replica');
+    replicaUrl = `file://${replica}`;
+    const walSegments = () =>
+      existsSync(replica)
+        ? (readdirSync(replica, { recursive: true }) as string[]).filter((f) => f.endsWith('.wal.lz4')).length
+        : 0;
+
+    const db = new Database(source);
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE note (text TEXT); INSERT INTO note VALUES ('first')");
+    const config = join(dir, 'litestream.yml');
+    writeFileSync(
+      config,
+      `dbs:\n  - path: ${source}\n    monitor-interval: 100ms\n    replicas:\n      - url: ${replicaUrl}\n        sync-interval: 100ms\n`,
+    );
+    const litestream = spawnCaptured(LITESTREAM_BIN, ['replicate', '-config', config], {});
+    try {
+      await waitFor('the first WAL segment in the replica', () => walSegments() > 0);
+      // Litestream restores by the time segments were written: leave a clear second either side.
+      await sleep(1100);
+      beforeSecondWrite = new Date();
+      await sleep(1100);
+      const segments = walSegments();
+      db.exec("INSERT INTO note VALUES ('second')");
+      await waitFor('the second write in the replica', () => walSegments() > segments);
+    } finally {
+      db.close();
+      litestream.child.kill('SIGTERM');
+      await litestream.exited;
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('restores the latest state to --out', async () => {
+    const out = join(dir, 'latest.db');
+    const result = await pull(['--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(`Restored ${replicaUrl} to ${out}`);
+    expect(notes(out)).toEqual(['first', 'second']);
+  });
+
+  it('restores a point in time with --timestamp', async () => {
+    const out = join(dir, 'earlier.db');
+    const result = await pull(['--timestamp', beforeSecondWrite.toISOString(), '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(`as of ${beforeSecondWrite.toISOString()}`);
+    expect(notes(out)).toEqual(['first']);
+  });
+
+  it('restores from Cloud Storage (the stand-in speaking its JSON API to Litestream)', async () => {
+    const gcs = await startGcsStandIn();
+    const source = join(dir, 'gcs-live.db');
+    const gcsUrl = 'gcs://test-bucket/blog/inkstone.db';
+    const db = new Database(source);
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE note (text TEXT); INSERT INTO note VALUES ('in the bucket')");
+    const config = join(dir, 'gcs.yml');
+    writeFileSync(
+      config,
+      `dbs:\n  - path: ${source}\n    monitor-interval: 100ms\n    replicas:\n      - url: ${gcsUrl}\n        sync-interval: 100ms\n`,
+    );
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
+    const litestream = spawnCaptured(LITESTREAM_BIN, ['replicate', '-config', config], env);
+    try {
+      await waitFor('a WAL segment in the bucket', () =>
+        [...gcs.objects('test-bucket').keys()].some((k) => k.endsWith('.wal.lz4')),
+      );
+    } finally {
+      db.close();
+      litestream.child.kill('SIGTERM');
+      await litestream.exited;
+    }
+    try {
+      const out = join(dir, 'from-gcs.db');
+      const result = await pull(['--out', out], { ...env, LITESTREAM_REPLICA_URL: gcsUrl });
+      expect(result.code).toBe(0);
+      expect(notes(out)).toEqual(['in the bucket']);
+    } finally {
+      await gcs.stop();
+    }
+  });
+
+  it('never overwrites a file, and explains what is missing', async () => {
+    const existing = join(dir, 'latest.db');
+    const again = await pull(['--out', existing]);
+    expect(again.code).toBe(1);
+    expect(again.output).toContain('exists; move it away or choose another file with --out. Nothing was restored.');
+    expect(notes(existing)).toEqual(['first', 'second']);
+
+    const badTime = await pull(['--timestamp', 'yesterday', '--out', join(dir, 'x.db')]);
+    expect(badTime.code).toBe(2);
+    expect(badTime.output).toContain('--timestamp "yesterday" is not an ISO date and time');
+
+    const noReplica = await pull(['--out', join(dir, 'y.db')], {});
+    expect(noReplica.code).toBe(2);
+    expect(noReplica.output).toContain('LITESTREAM_REPLICA_URL is not set.');
+  });
+});

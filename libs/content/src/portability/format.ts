@@ -1,0 +1,74 @@
+import type { SiteSettings } from '../settings.service.js';
+
+/** The `format` and `version` of an Inkstone export; a reader refuses any other pair. */
+export const EXPORT_FORMAT = 'inkstone';
+export const EXPORT_VERSION = 1;
+
+/**
+ * The largest file an import reads. Checked against the file's size (CLI) or the request's
+ * Content-Length (admin) before a byte is read: an import is parsed in memory, and the service
+ * has 512 MiB.
+ */
+export const MAX_IMPORT_BYTES = 100 * 1024 * 1024;
+
+export interface ExportedTag {
+  slug: string;
+  name: string;
+}
+
+export interface ExportedRevision {
+  title: string;
+  createdAt: string;
+  markdown: string;
+}
+
+export interface ExportedPost {
+  slug: string;
+  title: string;
+  status: string;
+  publishedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Tag names. */
+  tags: string[];
+  /** Old slugs that answer with a 301 to this post. */
+  redirects: string[];
+  markdown: string;
+  revisions: ExportedRevision[];
+}
+
+export interface ExportedPage {
+  slug: string;
+  title: string;
+  status: string;
+  navOrder: number | null;
+  createdAt: string;
+  updatedAt: string;
+  markdown: string;
+}
+
+/** An image with its bytes inline, base64: one self-contained file is the whole blog. */
+export interface ExportedMedia {
+  /** Kept so `/media/:id/…` links in the text still point at it after an import. */
+  id: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  createdAt: string;
+  data: string;
+}
+
+/** Version 1 of the export document, in the order its keys are written. */
+export interface InkstoneExport {
+  format: typeof EXPORT_FORMAT;
+  version: typeof EXPORT_VERSION;
+  exportedAt: string;
+  settings: SiteSettings;
+  tags: ExportedTag[];
+  media: ExportedMedia[];
+  pages: ExportedPage[];
+  posts: ExportedPost[];
+}

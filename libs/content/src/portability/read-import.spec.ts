@@ -1,0 +1,74 @@
+import { ImportError } from './bundle.js';
+import { readImport } from './read-import.js';
+
+const md = (path: string, text: string) => ({ path, text });
+
+describe('readImport', () => {
+  it('reads YAML and TOML front matter, Jekyll file names, page bundles and aliases', () => {
+    const bundle = readImport('site', [
+      md(
+        'content/posts/a/index.md',
+        '+++\ntitle = "TOML"\ndate = 2024-01-02T03:04:05Z\ntags = ["x"]\naliases = ["/old/a-old/"]\n+++\nBody',
+      ),
+      md('_posts/2020-05-06-jekyll-name.markdown', '---\ntitle: J\ntags: one two\nredirect_from: /j-old.html\n---\nText'),
+      md('about.md', '---\ntitle: About\nlayout: page\n---\nMe'),
+      md('content/posts/_index.md', '---\ntitle: Section\n---\n'),
+    ]);
+    expect(bundle.format).toBe('markdown');
+    expect(bundle.posts.map((p) => [p.slug, p.tags, p.redirects, p.publishedAt?.toISOString()])).toEqual([
+      ['jekyll-name', ['one', 'two'], ['j-old'], '2020-05-06T00:00:00.000Z'],
+      ['a', ['x'], ['a-old'], '2024-01-02T03:04:05.000Z'],
+    ]);
+    expect(bundle.pages.map((p) => p.slug)).toEqual(['about']);
+  });
+
+  it('reads a date and time without an offset as UTC', () => {
+    const [post] = readImport('site', [md('p.md', '---\ntitle: T\ndate: 2024-03-04 05:06:07\n---\n')]).posts;
+    expect(post.publishedAt?.toISOString()).toBe('2024-03-04T05:06:07.000Z');
+  });
+
+  it('names the file when front matter is broken or a title is missing', () => {
+    expect(() => readImport('site', [md('posts/bad.md', '---\ntitle: [unclosed\n---\n')])).toThrow(
+      /^site, posts\/bad\.md: its front matter cannot be read/,
+    );
+    expect(() => readImport('site', [md('posts/none.md', '---\ndate: 2020-01-01\n---\n')])).toThrow(
+      'site, posts/none.md: has no title in its front matter.',
+    );
+    expect(() => readImport('site', [md('posts/when.md', '---\ntitle: T\ndate: someday\n---\n')])).toThrow(
+      'site, posts/when.md: date "someday" is not a date.',
+    );
+  });
+
+  it('refuses JSON that is neither format, and an empty selection', () => {
+    expect(() => readImport('x.json', [md('x.json', '[]')])).toThrow(ImportError);
+    expect(() => readImport('x', [])).toThrow('x: nothing to import: no file was given.');
+    expect(() => readImport('site.zip', [md('site.zip', 'PK\u0003\u0004rest')])).toThrow(
+      'site.zip: this is a .zip archive; unzip it',
+    );
+  });
+
+  it('turns a Ghost post without html into Markdown from its mobiledoc', () => {
+    const mobiledoc = JSON.stringify({
+      version: '0.3.1',
+      markups: [['em']],
+      cards: [['image', { src: '/i.png', alt: 'I' }]],
+      sections: [
+        [1, 'h2', [[0, [], 0, 'Title']]],
+        [1, 'p', [[0, [0], 1, 'soft']]],
+        [3, 'ol', [[[0, [], 0, 'a']], [[0, [], 0, 'b']]]],
+        [10, 0],
+      ],
+    });
+    const doc = { db: [{ data: { posts: [{ id: '1', title: 'M', slug: 'm', status: 'draft', mobiledoc }] } }] };
+    const [post] = readImport('g.json', [md('g.json', JSON.stringify(doc))]).posts;
+    expect(post.markdown).toBe('## Title\n\n_soft_\n\n1. a\n2. b\n\n![I](/i.png)');
+    expect(post.status).toBe('draft');
+  });
+
+  it('refuses an unknown Ghost status, naming the post', () => {
+    const doc = { db: [{ data: { posts: [{ id: '1', title: 'M', slug: 'm', status: 'archived', html: '<p>x</p>' }] } }] };
+    expect(() => readImport('g.json', [md('g.json', JSON.stringify(doc))])).toThrow(
+      'g.json, post 1 (m): unknown status "archived".',
+    );
+  });
+});
