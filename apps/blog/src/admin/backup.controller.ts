@@ -146,7 +146,7 @@ export class AdminBackupController {
     const source = files.length === 1 ? files[0].path : `${files[0].path.split('/')[0] || 'folder'} (${files.length} files)`;
     let report: ImportReport;
     try {
-      report = await this.importer.run(readImport(source, files), { dryRun });
+      report = await this.importer.run(await readImport(source, files), { dryRun });
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
       res.status(400);

@@ -62,7 +62,7 @@ const bar = new cliProgress.SingleBar(
   cliProgress.Presets.shades_classic,
 );
 try {
-  const bundle = readImport(basename(path), files);
+  const bundle = await readImport(basename(path), files);
   // A dry run against a blog that does not exist yet runs on a throwaway empty one, leaving no file behind.
   const databasePath = databasePathFromEnv();
   const scratch = dryRun && !existsSync(databasePath) ? await mkdtemp(join(tmpdir(), 'inkstone-dry-run-')) : null;

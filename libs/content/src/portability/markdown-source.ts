@@ -3,15 +3,9 @@ import { basename, dirname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 
+import { isMarkdownFile, type SourceFile } from './source-file.js';
+
 import { type ImportBundle, type ImportedPage, type ImportedPost, ImportError, isRecord, parseDateField, str } from './bundle.js';
-
-export interface SourceFile {
-  /** Relative to the imported folder, with `/` separators. */
-  path: string;
-  text: string;
-}
-
-export const isMarkdownFile = (path: string) => /\.(md|markdown)$/i.test(path);
 
 /** `---` YAML (Jekyll, Eleventy, Hugo) or `+++` TOML (Hugo) front matter, and the body after it. */
 function splitFrontMatter(text: string, source: string, ref: string): { data: Record<string, unknown>; body: string } | null {

@@ -1,7 +1,8 @@
 import { ImportError, type ImportBundle } from './bundle.js';
 import { isGhostExport, readGhostExport } from './ghost-source.js';
 import { isInkstoneExport, readInkstoneExport } from './inkstone-source.js';
-import { isMarkdownFile, readMarkdownFolder, type SourceFile } from './markdown-source.js';
+import { readMarkdownFolder } from './markdown-source.js';
+import { isMarkdownFile, type SourceFile } from './source-file.js';
 
 /**
  * Recognises what was given: one JSON file (our export or Ghost's) or a set of Markdown files
