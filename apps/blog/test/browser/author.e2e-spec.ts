@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Page } from 'playwright-core';
+
+import { type BrowserApp, logIn, startBrowserApp } from '../support/browser-app.js';
+import { png } from '../support/media-images.js';
+
+jest.setTimeout(60_000);
+
+const MARKDOWN = [
+  'Some words before the heading, enough to count.',
+  '',
+  '## A heading from the browser',
+  '',
+  '```ts',
+  'const answer: number = 42;',
+  '```',
+  '',
+  '| planet | moons |',
+  '| --- | --- |',
+  '| Mars | 2 |',
+  '',
+].join('\n');
+
+/** Pastes a real PNG into the focused textarea, as a clipboard holding a file would. */
+async function pastePng(page: Page, bytes: Buffer, name: string): Promise<void> {
+  await page.locator('#markdown').evaluate(
+    (textarea, { base64, name }) => {
+      const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const clipboard = new DataTransfer();
+      clipboard.items.add(new File([data], name, { type: 'image/png' }));
+      textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+    },
+    { base64: bytes.toString('base64'), name },
+  );
+}
+
+const notice = (page: Page) => page.locator('.notice[role="status"]');
+
+describe('the author in a browser', () => {
+  let b: BrowserApp;
+  let page: Page;
+
+  beforeAll(async () => {
+    b = await startBrowserApp();
+    page = await (await b.context()).newPage();
+    await logIn(page);
+  });
+  afterAll(() => b.close());
+
+  let postId: string;
+  let previewHtml: string;
+
+  it('writes a post with a heading, code, a table and a pasted image, and sees it previewed live', async () => {
+    await page.getByRole('link', { name: 'Write a new post' }).click();
+    await page.getByLabel('Title', { exact: true }).fill('Moons of the red planet');
+    await page.locator('#markdown').fill(MARKDOWN);
+    await page.locator('#markdown').press('End');
+    await pastePng(page, png(40, 30, 7), 'mars.png');
+    await page.waitForFunction(() =>
+      /!\[[^\]]*\]\(\/media\/\d+\/mars\.png\)/.test((document.querySelector('#markdown') as HTMLTextAreaElement).value),
+    );
+
+    const preview = page.locator('[data-preview]');
+    await preview.locator('img[src*="/media/"]').waitFor();
+    expect(await preview.locator('h2').textContent()).toContain('A heading from the browser');
+    expect(await preview.locator('pre code').textContent()).toContain('const answer: number = 42;');
+    expect(await preview.locator('table td').allTextContents()).toEqual(['Mars', '2']);
+    // The pasted image really is served: the browser decoded it at its true size.
+    await page.waitForFunction(() => (document.querySelector('[data-preview] img') as HTMLImageElement).naturalWidth === 40);
+    expect(await page.locator('[data-status]').textContent()).toMatch(/\d+ words · 1 min read/);
+    previewHtml = await preview.innerHTML();
+
+    await page.getByLabel('Tags').fill('Astronomy, Mars');
+    await Promise.all([
+      page.waitForURL(/\/admin\/posts\/\d+\/edit\?notice=saved/),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ]);
+    expect(await notice(page).textContent()).toContain('Saved.');
+    expect(await page.locator('.badge').first().textContent()).toBe('draft');
+    postId = /\/admin\/posts\/(\d+)\/edit/.exec(page.url())![1];
+  });
+
+  it('schedules it, then publishes it, with a clear notice each time', async () => {
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+    await page.getByLabel('Status').selectOption('published');
+    await page.getByLabel(/Publication date/).fill(tomorrow);
+    await Promise.all([page.waitForURL(/notice=scheduled/), page.getByRole('button', { name: 'Save' }).click()]);
+    expect(await notice(page).textContent()).toContain('Scheduled');
+    expect(await page.locator('.badge').first().textContent()).toBe('scheduled');
+
+    const reader = await (await b.context()).newPage();
+    await reader.goto('/');
+    expect(await reader.getByText('Moons of the red planet').count()).toBe(0);
+    await reader.close();
+
+    // Publishing now: a date in the past (an empty date keeps the scheduled one).
+    const aMinuteAgo = new Date(Date.now() - 60_000).toISOString().slice(0, 16);
+    await page.getByLabel(/Publication date/).fill(aMinuteAgo);
+    await Promise.all([page.waitForURL(/notice=published/), page.getByRole('button', { name: 'Save' }).click()]);
+    expect(await notice(page).textContent()).toContain('Published: it is live on the site.');
+  });
+
+  it('shows the published post on the home page, its tag page, the feed and in search, as previewed', async () => {
+    const reader = await (await b.context()).newPage();
+    await reader.goto('/');
+    await reader.getByRole('link', { name: 'Moons of the red planet' }).click();
+    await reader.waitForURL('**/posts/moons-of-the-red-planet');
+    // What the author saw in the preview is what the reader gets.
+    expect(normalise(await reader.locator('.prose').innerHTML())).toBe(normalise(previewHtml));
+
+    await reader.goto('/tags/mars');
+    expect(await reader.getByRole('link', { name: 'Moons of the red planet' }).count()).toBe(1);
+
+    const feed = await reader.request.get('/feed.xml');
+    expect(await feed.text()).toContain('<title type="html"><![CDATA[Moons of the red planet]]></title>');
+
+    await reader.goto('/');
+    await reader.getByRole('searchbox', { name: 'Search posts' }).fill('moons');
+    await reader.getByRole('searchbox', { name: 'Search posts' }).press('Enter');
+    await reader.waitForURL('**/search?q=moons');
+    expect(await reader.getByRole('link', { name: 'Moons of the red planet' }).count()).toBe(1);
+    await reader.close();
+  });
+
+  it('warns before leaving unsaved changes and saves with Ctrl+S', async () => {
+    await page.locator('#markdown').press('End');
+    await page.locator('#markdown').pressSequentially('\n\nA late thought.');
+    const dialog = page.waitForEvent('dialog');
+    void page.getByRole('link', { name: 'Posts', exact: true }).click();
+    const warning = await dialog;
+    expect(warning.type()).toBe('beforeunload');
+    await warning.dismiss();
+    expect(page.url()).toContain(`/admin/posts/${postId}/edit`);
+
+    await Promise.all([page.waitForURL(/notice=published/), page.keyboard.press('Control+s')]);
+    expect(await page.locator('#markdown').inputValue()).toContain('A late thought.');
+  });
+
+  it('edits the post and restores an earlier revision', async () => {
+    await page.getByLabel('Title', { exact: true }).fill('Moons of Mars');
+    await Promise.all([page.waitForURL(/notice=published/), page.getByRole('button', { name: 'Save' }).click()]);
+    await page.getByRole('link', { name: 'Revisions' }).click();
+    const rows = page.locator('ol.revisions li');
+    expect(await rows.count()).toBeGreaterThanOrEqual(4);
+    // The oldest revision: the first draft, without the late thought.
+    await rows.last().getByRole('link').click();
+    expect(await page.locator('pre.diff').textContent()).toContain('+ A late thought.');
+    await Promise.all([page.waitForURL(/notice=restored/), page.getByRole('button', { name: 'Restore this revision' }).click()]);
+    expect(await notice(page).textContent()).toContain('Revision restored');
+    expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe('Moons of the red planet');
+    expect(await page.locator('#markdown').inputValue()).not.toContain('A late thought.');
+  });
+});
+
+/** Heading ids and whitespace aside, the same markup. */
+function normalise(html: string): string {
+  return html.replace(/\s+/g, ' ').trim();
+}
