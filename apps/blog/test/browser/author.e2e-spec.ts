@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 
-import { type BrowserApp, logIn, startBrowserApp } from '../support/browser-app.js';
+import { type BrowserApp, focusRing, logIn, startBrowserApp } from '../support/browser-app.js';
 import { png } from '../support/media-images.js';
+import { ADMIN_PASSWORD } from '../support/test-app.js';
 
 jest.setTimeout(60_000);
 
@@ -152,7 +153,81 @@ describe('the author in a browser', () => {
   });
 });
 
-/** Heading ids and whitespace aside, the same markup. */
+/** Whitespace aside, the same markup. */
 function normalise(html: string): string {
   return html.replace(/\s+/g, ' ').trim();
 }
+
+describe('the author without a mouse, and without JavaScript', () => {
+  let b: BrowserApp;
+
+  beforeAll(async () => {
+    b = await startBrowserApp();
+  });
+  afterAll(() => b.close());
+
+  /** Presses Tab until `wanted` holds for the focused element, checking every stop shows its focus. */
+  async function tabTo(page: Page, wanted: (el: Element) => boolean, what: string): Promise<void> {
+    for (let stops = 0; stops < 60; stops++) {
+      await page.keyboard.press('Tab');
+      const ring = await focusRing(page);
+      if (!ring.visible) throw new Error(`Focus is not visible on ${ring.element}`);
+      if (await page.evaluate(`(${wanted.toString()})(document.activeElement)`)) return;
+    }
+    throw new Error(`Tab never reached ${what}`);
+  }
+
+  it('logs in, writes and publishes a post with the keyboard only, focus always visible', async () => {
+    const page = await (await b.context()).newPage();
+    await page.goto('/admin/login');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('username'); // autofocus
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await Promise.all([page.waitForURL('**/admin'), page.keyboard.press('Enter')]);
+
+    await tabTo(page, (el) => el.textContent === 'Write a new post', 'the new post link');
+    await Promise.all([page.waitForURL('**/admin/posts/new'), page.keyboard.press('Enter')]);
+
+    await tabTo(page, (el) => el.id === 'title', 'the title');
+    await page.keyboard.type('Typed without a mouse');
+    await tabTo(page, (el) => el.id === 'markdown', 'the text');
+    await page.keyboard.type('Every key was pressed on purpose.');
+    await tabTo(page, (el) => el.id === 'status', 'the status');
+    await page.keyboard.type('P'); // type-ahead: Draft → Published
+    expect(await page.locator('#status').inputValue()).toBe('published');
+    await tabTo(page, (el) => el.textContent === 'Save', 'the save button');
+    await Promise.all([page.waitForURL(/notice=published/), page.keyboard.press('Enter')]);
+    expect(await page.locator('.notice').textContent()).toContain('Published');
+    expect(await (await page.request.get('/posts/typed-without-a-mouse')).status()).toBe(200);
+  });
+
+  it('shows the skip link when it takes focus', async () => {
+    const page = await (await b.context()).newPage();
+    await page.goto('/');
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
+    const box = await skip.boundingBox();
+    expect(box && box.width > 20 && box.height > 10 && box.y >= 0).toBe(true);
+  });
+
+  it('without JavaScript: a plain textarea, a preview button that opens the rendered text, and saving works', async () => {
+    const context = await b.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await logIn(page);
+    await page.goto('/admin/posts/new');
+    expect(await page.locator('[data-preview-pane]').isHidden()).toBe(true);
+    await page.getByLabel('Title', { exact: true }).fill('Written the old way');
+    await page.locator('#markdown').fill('## Still works\n\nNo script needed.');
+    const [preview] = await Promise.all([
+      context.waitForEvent('page'),
+      page.getByRole('button', { name: 'Preview in a new tab' }).click(),
+    ]);
+    await preview.waitForLoadState();
+    expect(await preview.getByRole('heading', { name: 'Still works' }).count()).toBe(1);
+    await preview.close();
+    await Promise.all([page.waitForURL(/notice=saved/), page.getByRole('button', { name: 'Save' }).click()]);
+    expect(await page.locator('.notice').textContent()).toContain('Saved.');
+  });
+});

