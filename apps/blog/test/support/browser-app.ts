@@ -19,10 +19,10 @@ export interface BrowserApp {
 }
 
 /** The real app listening on loopback plus one Chromium: one per spec file. */
-export async function startBrowserApp(): Promise<BrowserApp> {
+export async function startBrowserApp(env: Record<string, string> = {}): Promise<BrowserApp> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const t = await startTestApp({ SITE_URL: origin });
+  const t = await startTestApp({ SITE_URL: origin, ...env });
   await t.app.listen(port, '127.0.0.1');
   const browser = await launchBrowser();
   const contexts: BrowserContext[] = [];
