@@ -6,7 +6,7 @@ describe('renderMarkdown', () => {
       ['## Getting started', '', '| a | b |', '|---|--:|', '| 1 | 2 |', '', 'Claim.[^1]', '', '[^1]: Source.'].join('\n'),
     );
     expect(html).toContain(
-      '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-hidden="true">#</a></h2>',
+      '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-label="Link to this section">#</a></h2>',
     );
     expect(html).toContain('<table>');
     expect(html).toContain('<td style="text-align:right">2</td>');
@@ -16,7 +16,7 @@ describe('renderMarkdown', () => {
 
   it('highlights fenced code on the server and escapes unknown languages', () => {
     const ts = renderMarkdown('```ts\nconst x: number = 1;\n```').html;
-    expect(ts).toContain('<pre class="hljs"><code class="language-ts">');
+    expect(ts).toContain('<pre class="hljs" tabindex="0"><code class="language-ts">');
     expect(ts).toContain('<span class="hljs-keyword">const</span>');
     const unknown = renderMarkdown('```nosuchlang\n<b>&</b>\n```').html;
     expect(unknown).toContain('&lt;b&gt;&amp;&lt;/b&gt;');

@@ -27,7 +27,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
     img: ['src', 'alt', 'title', 'width', 'height', 'loading'],
     source: ['srcset', 'type', 'media'],
     code: ['class'],
-    pre: ['class'],
+    pre: ['class', 'tabindex'],
     span: ['class'],
     div: ['class'],
     section: ['class'],
@@ -76,6 +76,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
         ? { tagName, attribs: { ...attribs, rel: 'noopener noreferrer' } }
         : { tagName, attribs },
     img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
+    // A code block scrolls sideways inside itself: keyboard users must be able to focus it to scroll.
+    pre: (tagName, attribs) => ({ tagName, attribs: { ...attribs, tabindex: '0' } }),
   },
 };
 
