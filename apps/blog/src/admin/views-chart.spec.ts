@@ -67,6 +67,7 @@ describe('viewsChart', () => {
       '<desc id="views-chart-desc">14 views in the 4 days from 2026-11-23 to 2026-11-26; the busiest day was 2026-11-24 with 8 views.</desc>',
     );
     expect(chart.total).toBe(14);
+    expect([chart.first, chart.last]).toEqual(['2026-11-23', '2026-11-26']);
     expect(chart.busiest).toEqual({ day: '2026-11-24', views: 8 });
   });
 

@@ -10,13 +10,14 @@ export interface ViewsChart {
   total: number;
   busiest: DayViews | null;
   days: DayViews[];
+  /** The first and last day, shown under the chart as text (SVG text would shrink with the chart). */
+  first: string;
+  last: string;
 }
 
 const WIDTH = 600;
-const HEIGHT = 120;
+const HEIGHT = 100;
 const GAP = 2;
-/** Room under the bars for the first and last date. */
-const LABELS = 18;
 
 /**
  * The last `count` days ending with `today`, oldest first, with the days nobody read anything
@@ -41,7 +42,7 @@ export function viewsChart(days: readonly DayViews[]): ViewsChart {
   const busiest = days.reduce<DayViews | null>((best, d) => (d.views > (best?.views ?? 0) ? d : best), null);
   const max = Math.max(1, ...days.map((d) => d.views));
   const slot = WIDTH / Math.max(1, days.length);
-  const plot = HEIGHT - LABELS;
+  const plot = HEIGHT - 1; // the baseline's stroke
   const bars = days
     .map((d, i) => {
       const height = d.views === 0 ? 0 : Math.max(1, (d.views / max) * plot);
@@ -65,10 +66,8 @@ export function viewsChart(days: readonly DayViews[]): ViewsChart {
     `<title id="views-chart-title">Views per day</title><desc id="views-chart-desc">${escape(summary)}</desc>` +
     `<line class="chart-axis" x1="0" y1="${plot + 0.5}" x2="${WIDTH}" y2="${plot + 0.5}"/>` +
     bars +
-    `<text class="chart-label" x="0" y="${HEIGHT - 3}">${escape(first)}</text>` +
-    `<text class="chart-label" x="${WIDTH}" y="${HEIGHT - 3}" text-anchor="end">${escape(last)}</text>` +
     `</svg>`;
-  return { svg, total, busiest, days: [...days] };
+  return { svg, total, busiest, days: [...days], first, last };
 }
 
 const fixed = (n: number) => String(Math.round(n * 100) / 100);

@@ -137,6 +137,15 @@ describe('the author in a browser', () => {
     expect(await page.locator('#markdown').inputValue()).toContain('A late thought.');
   });
 
+  it('meets a friendly error page inside the admin, with a way back', async () => {
+    const response = await page.goto('/admin/posts/99999/edit');
+    expect(response?.status()).toBe(404);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Page not found');
+    expect(await page.getByRole('navigation', { name: 'Admin' }).count()).toBe(1);
+    await Promise.all([page.waitForURL('**/admin'), page.getByRole('link', { name: 'Back to the dashboard' }).click()]);
+    await page.goto(`/admin/posts/${postId}/edit`);
+  });
+
   it('edits the post and restores an earlier revision', async () => {
     await page.getByLabel('Title', { exact: true }).fill('Moons of Mars');
     await Promise.all([page.waitForURL(/notice=published/), page.getByRole('button', { name: 'Save' }).click()]);

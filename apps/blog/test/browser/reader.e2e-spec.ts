@@ -122,21 +122,25 @@ describe('the reader in a browser', () => {
   });
 
   it('saves the README screenshots: home, a post, the editor and the dashboard, light and dark', async () => {
+    const shoot = async (page: Page, name: string) => {
+      expect({ name, sideways: await scrollsSideways(page) }).toEqual({ name, sideways: false });
+      await screenshot(page, name);
+    };
     for (const scheme of ['light', 'dark'] as const) {
       const context = await b.context({ colorScheme: scheme, viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       await page.goto('/');
-      await screenshot(page, `home-${scheme}`);
+      await shoot(page, `home-${scheme}`);
       await page.goto(`/posts/${site.post.slug}`);
       await page.locator('.prose img').evaluate((img: HTMLImageElement) => img.decode());
-      await screenshot(page, `post-${scheme}`);
+      await shoot(page, `post-${scheme}`);
       await logIn(page);
       await page.locator('.chart').waitFor();
-      await screenshot(page, `dashboard-${scheme}`);
+      await shoot(page, `dashboard-${scheme}`);
       await page.goto(`/admin/posts/${site.post.id}/edit`);
       await page.locator('[data-preview] img').evaluate((img: HTMLImageElement) => img.decode());
       await page.locator('[data-status]').filter({ hasText: 'words' }).waitFor();
-      await screenshot(page, `editor-${scheme}`);
+      await shoot(page, `editor-${scheme}`);
       await context.close();
     }
   });

@@ -1,8 +1,10 @@
+import { deflateSync } from 'node:zlib';
+
 import { EntityManager } from '@mikro-orm/better-sqlite';
 
 import { MediaService, mediaUrl } from '@app/content';
 
-import { png } from './media-images.js';
+import { PNG_SIGNATURE, pngChunk, pngIhdr } from './media-images.js';
 import { daysAgo, type TestApp } from './test-app.js';
 
 export const LONG_LINE = `const everyPlanet = [${Array.from({ length: 24 }, (_, i) => `'planet number ${i + 1}'`).join(', ')}];`;
@@ -20,7 +22,7 @@ export interface SeededSite {
  */
 export async function seedSite(t: TestApp): Promise<SeededSite> {
   const media = t.app.get(MediaService);
-  const wide = await t.run(() => media.upload(png(1600, 400, 90), 'sunrise over the ridge.png'));
+  const wide = await t.run(() => media.upload(sunrise(1600, 400), 'sunrise over the ridge.png'));
   const post = await t.createPost({
     title: 'Notes from a field trip',
     tags: ['travel', 'photos'],
@@ -67,4 +69,26 @@ export async function seedSite(t: TestApp): Promise<SeededSite> {
     .getConnection()
     .execute(`INSERT INTO post_view (post_id, day, count) VALUES ${values}`, rows.flat(), 'run');
   return { post: { id: post.id, slug: post.slug }, page: { slug: page.slug }, tag: 'travel' };
+}
+
+/** A picture worth putting in the README: a sky going from night to dawn, a sun, a ridge. */
+function sunrise(width: number, height: number): Buffer {
+  const mix = (a: number[], b: number[], f: number) => a.map((c, i) => Math.round(c + (b[i] - c) * f));
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + 3 * width);
+    const sky = mix([30, 42, 74], [240, 138, 75], Math.min(1, y / (height * 0.8)));
+    for (let x = 0; x < width; x++) {
+      const ridge = height * (0.72 + 0.1 * Math.sin((x / width) * Math.PI * 2.3) + 0.04 * Math.sin(x / 37));
+      const sun = Math.hypot(x - width * 0.62, y - height * 0.7) < height * 0.11;
+      row.set(y > ridge ? [43, 35, 32] : sun ? [255, 214, 130] : sky, 1 + 3 * x);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngIhdr(width, height),
+    pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
