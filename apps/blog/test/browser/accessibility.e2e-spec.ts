@@ -53,6 +53,20 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     return found;
   }
 
+  it('on a phone (375 px), where tables and code scroll inside their own boxes', async () => {
+    const page = await (await b.context({ viewport: { width: 375, height: 800 } })).newPage();
+    const reader = await audit(page, ['/', `/posts/${site.post.slug}`, '/tags']);
+    await logIn(page);
+    const admin = await audit(page, [
+      '/admin',
+      '/admin/posts',
+      '/admin/pages',
+      '/admin/tags',
+      `/admin/posts/${site.post.id}/edit`,
+    ]);
+    expect({ ...reader, ...admin }).toEqual({});
+  });
+
   for (const scheme of SCHEMES) {
     it(`reader pages, ${scheme}`, async () => {
       const page = await (await b.context({ colorScheme: scheme })).newPage();

@@ -48,6 +48,15 @@ describe('the reader in a browser', () => {
         await page.goto(path);
         if (await scrollsSideways(page)) sideways.push(name);
       }
+      // The author writes on a phone too.
+      await logIn(page);
+      for (const path of ['/admin', '/admin/posts', '/admin/pages', '/admin/tags', '/admin/media', '/admin/settings']) {
+        await page.goto(path);
+        if (await scrollsSideways(page)) sideways.push(path);
+      }
+      await page.goto(`/admin/posts/${site.post.id}/edit`);
+      await page.locator('[data-preview] img').waitFor();
+      if (await scrollsSideways(page)) sideways.push('editor');
       expect(sideways).toEqual([]);
 
       await page.goto(`/posts/${site.post.slug}`);

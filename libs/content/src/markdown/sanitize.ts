@@ -28,6 +28,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
     source: ['srcset', 'type', 'media'],
     code: ['class'],
     pre: ['class', 'tabindex'],
+    table: ['tabindex'],
     span: ['class'],
     div: ['class'],
     section: ['class'],
@@ -76,8 +77,10 @@ const OPTIONS: sanitizeHtml.IOptions = {
         ? { tagName, attribs: { ...attribs, rel: 'noopener noreferrer' } }
         : { tagName, attribs },
     img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
-    // A code block scrolls sideways inside itself: keyboard users must be able to focus it to scroll.
+    // Code blocks and tables scroll sideways inside themselves: keyboard users must be able to
+    // focus them to scroll (WCAG 2.1.1).
     pre: (tagName, attribs) => ({ tagName, attribs: { ...attribs, tabindex: '0' } }),
+    table: (tagName, attribs) => ({ tagName, attribs: { ...attribs, tabindex: '0' } }),
   },
 };
 
