@@ -160,6 +160,14 @@ describe('the author in a browser', () => {
     expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe('Moons of the red planet');
     expect(await page.locator('#markdown').inputValue()).not.toContain('A late thought.');
   });
+
+  it('deletes the post after a confirmation, and says so', async () => {
+    await page.getByRole('link', { name: 'Delete' }).click();
+    await page.waitForURL(`**/admin/posts/${postId}/delete`);
+    await Promise.all([page.waitForURL(/notice=deleted/), page.getByRole('button', { name: /Delete/ }).click()]);
+    expect(await notice(page).textContent()).toContain('Deleted.');
+    expect((await page.request.get('/posts/moons-of-the-red-planet')).status()).toBe(404);
+  });
 });
 
 /** Whitespace aside, the same markup. */
