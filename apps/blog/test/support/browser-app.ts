@@ -32,7 +32,7 @@ export async function startBrowserApp(env: Record<string, string> = {}): Promise
     browser,
     async context(options = {}) {
       const context = await browser.newContext({ baseURL: origin, viewport: { width: 1280, height: 800 }, ...options });
-      context.setDefaultTimeout(10_000);
+      context.setDefaultTimeout(20_000); // generous: CI machines are shared
       contexts.push(context);
       return context;
     },
