@@ -35,6 +35,21 @@ async function pastePng(page: Page, bytes: Buffer, name: string): Promise<void> 
   );
 }
 
+/** Drops a real PNG on the textarea, as a file dragged from the desktop would. */
+async function dropPng(page: Page, bytes: Buffer, name: string): Promise<void> {
+  await page.locator('#markdown').evaluate(
+    (textarea, { base64, name }) => {
+      const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const dragged = new DataTransfer();
+      dragged.items.add(new File([data], name, { type: 'image/png' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        textarea.dispatchEvent(new DragEvent(type, { dataTransfer: dragged, bubbles: true, cancelable: true }));
+      }
+    },
+    { base64: bytes.toString('base64'), name },
+  );
+}
+
 const notice = (page: Page) => page.locator('.notice[role="status"]');
 
 describe('the author in a browser', () => {
@@ -61,13 +76,18 @@ describe('the author in a browser', () => {
       /!\[[^\]]*\]\(\/media\/\d+\/mars\.png\)/.test((document.querySelector('#markdown') as HTMLTextAreaElement).value),
     );
 
+    await dropPng(page, png(20, 20, 99), 'phobos.png');
+    await page.waitForFunction(() => (document.querySelector('#markdown') as HTMLTextAreaElement).value.includes('/phobos.png)'));
+
     const preview = page.locator('[data-preview]');
-    await preview.locator('img[src*="/media/"]').waitFor();
+    await preview.locator('img[src$="/phobos.png"]').waitFor();
     expect(await preview.locator('h2').textContent()).toContain('A heading from the browser');
     expect(await preview.locator('pre code').textContent()).toContain('const answer: number = 42;');
     expect(await preview.locator('table td').allTextContents()).toEqual(['Mars', '2']);
     // The pasted image really is served: the browser decoded it at its true size.
-    await page.waitForFunction(() => (document.querySelector('[data-preview] img') as HTMLImageElement).naturalWidth === 40);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-preview] img[src$="/mars.png"]') as HTMLImageElement).naturalWidth === 40,
+    );
     expect(await page.locator('[data-status]').textContent()).toMatch(/\d+ words · 1 min read/);
     previewHtml = await preview.innerHTML();
 
@@ -246,5 +266,12 @@ describe('the author without a mouse, and without JavaScript', () => {
     await preview.close();
     await Promise.all([page.waitForURL(/notice=saved/), page.getByRole('button', { name: 'Save' }).click()]);
     expect(await page.locator('.notice').textContent()).toContain('Saved.');
+
+    // Images go up through the media library's plain form.
+    await page.goto('/admin/media');
+    await page.getByLabel(/Upload an image/).setInputFiles({ name: 'dusk.png', mimeType: 'image/png', buffer: png(64, 48, 300) });
+    await Promise.all([page.waitForURL(/notice=uploaded/), page.getByRole('button', { name: 'Upload', exact: true }).click()]);
+    expect(await page.locator('.notice').textContent()).toContain('Image uploaded.');
+    expect(await page.locator('.media-grid img[src$="/dusk.png"]').count()).toBe(1);
   });
 });
