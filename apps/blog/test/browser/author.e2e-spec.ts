@@ -147,10 +147,11 @@ describe('the author in a browser', () => {
     await page.locator('#markdown').press('End');
     await page.locator('#markdown').pressSequentially('\n\nA late thought.');
     const dialog = page.waitForEvent('dialog');
-    void page.getByRole('link', { name: 'Posts', exact: true }).click();
+    const leaving = page.getByRole('link', { name: 'Posts', exact: true }).click();
     const warning = await dialog;
     expect(warning.type()).toBe('beforeunload');
     await warning.dismiss();
+    await leaving;
     expect(page.url()).toContain(`/admin/posts/${postId}/edit`);
 
     await Promise.all([page.waitForURL(/notice=published/), page.keyboard.press('Control+s')]);

@@ -130,6 +130,31 @@ describe('the reader in a browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('About');
   });
 
+  it("counts a reader's visits on the dashboard: today's bar, the numbers and the most read", async () => {
+    const author = await (await b.context()).newPage();
+    await logIn(author);
+    const today = new Date().toISOString().slice(0, 10);
+    const todays = async () => {
+      await author.goto('/admin');
+      return Number(await author.locator('.views tbody tr').filter({ hasText: today }).locator('td').nth(1).textContent());
+    };
+    const before = await todays();
+    expect(await author.locator('.chart .chart-bar').count()).toBe(30);
+
+    // Headless Chromium says so in its user agent, and robots are not counted: look like a person.
+    const reader = await (
+      await b.context({
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36',
+      })
+    ).newPage();
+    for (let i = 0; i < 3; i++) await reader.goto('/posts/welcome-to-inkstone');
+    expect(await todays()).toBe(before + 3);
+    expect(await author.locator('.chart desc').textContent()).toMatch(/^\d+ views in the 30 days from /);
+    expect(await author.getByRole('img', { name: 'Views per day' }).count()).toBe(1);
+    const mostRead = await author.locator('section', { hasText: 'Most read' }).locator('li').allTextContents();
+    expect(mostRead.some((line) => /^Welcome to Inkstone · 3 views$/.test(line.trim()))).toBe(true);
+  });
+
   it('saves the README screenshots: home, a post, the editor and the dashboard, light and dark', async () => {
     const shoot = async (page: Page, name: string) => {
       expect({ name, sideways: await scrollsSideways(page) }).toEqual({ name, sideways: false });
