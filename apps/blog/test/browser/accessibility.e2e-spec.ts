@@ -36,7 +36,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     const pages = await b.t.run(() => b.t.services.pages.listForAdmin());
     pageId = pages[0].id;
   });
-  afterAll(() => b.close());
+  afterAll(() => b?.close());
 
   async function audit(page: Page, paths: string[]): Promise<Record<string, AxeViolation[]>> {
     const found: Record<string, AxeViolation[]> = {};

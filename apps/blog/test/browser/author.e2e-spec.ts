@@ -52,16 +52,20 @@ async function dropPng(page: Page, bytes: Buffer, name: string): Promise<void> {
 
 const notice = (page: Page) => page.locator('.notice[role="status"]');
 
+// One app and one browser for the file; each describe has its own contexts.
+let b: BrowserApp;
+beforeAll(async () => {
+  b = await startBrowserApp();
+});
+afterAll(() => b?.close());
+
 describe('the author in a browser', () => {
-  let b: BrowserApp;
   let page: Page;
 
   beforeAll(async () => {
-    b = await startBrowserApp();
     page = await (await b.context()).newPage();
     await logIn(page);
   });
-  afterAll(() => b.close());
 
   let postId: string;
   let previewHtml: string;
@@ -197,13 +201,6 @@ function normalise(html: string): string {
 }
 
 describe('the author without a mouse, and without JavaScript', () => {
-  let b: BrowserApp;
-
-  beforeAll(async () => {
-    b = await startBrowserApp();
-  });
-  afterAll(() => b.close());
-
   /** Presses Tab until `wanted` holds for the focused element, checking every stop shows its focus. */
   async function tabTo(page: Page, wanted: (el: Element) => boolean, what: string): Promise<void> {
     for (let stops = 0; stops < 60; stops++) {

@@ -38,7 +38,7 @@ describe('the reader in a browser', () => {
       ['not found', '/no/such/page'],
     ];
   });
-  afterAll(() => b.close());
+  afterAll(() => b?.close());
 
   for (const width of [375, 1280]) {
     it(`at ${width} px: no page scrolls sideways, images scale, code scrolls inside its own box`, async () => {

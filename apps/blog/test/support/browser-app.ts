@@ -20,11 +20,17 @@ export interface BrowserApp {
 
 /** The real app listening on loopback plus one Chromium: one per spec file. */
 export async function startBrowserApp(env: Record<string, string> = {}): Promise<BrowserApp> {
+  const browser = await launchBrowser(); // first: without Chromium there is no app to clean up
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const t = await startTestApp({ SITE_URL: origin, ...env });
-  await t.app.listen(port, '127.0.0.1');
-  const browser = await launchBrowser();
+  let t: TestApp;
+  try {
+    t = await startTestApp({ SITE_URL: origin, ...env });
+    await t.app.listen(port, '127.0.0.1');
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
   const contexts: BrowserContext[] = [];
   return {
     t,
