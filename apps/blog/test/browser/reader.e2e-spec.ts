@@ -78,6 +78,9 @@ describe('the reader in a browser', () => {
         scrolls: pre.scrollWidth > pre.clientWidth,
       }));
       expect(code).toEqual({ overflowX: 'auto', scrolls: true });
+      // Column alignment survives without style attributes (a strict CSP would drop them).
+      const weight = page.locator('.prose td', { hasText: '2.1 kg' });
+      expect(await weight.evaluate((td) => [td.getAttribute('style'), getComputedStyle(td).textAlign])).toEqual([null, 'right']);
       expect(await scrollsSideways(page)).toBe(false);
     });
   }

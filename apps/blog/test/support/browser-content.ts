@@ -35,7 +35,7 @@ export async function seedSite(t: TestApp): Promise<SeededSite> {
       '## What we packed',
       '',
       '| item | weight | carried by | bought | notes |',
-      '| --- | --- | --- | --- | --- |',
+      '| --- | ---: | --- | --- | --- |',
       '| tent | 2.1 kg | Ana | 2019 | two doors, one of them stuck |',
       '| stove | 0.4 kg | Ben | 2021 | burns hot, eats gas canisters |',
       '',

@@ -9,7 +9,8 @@ describe('renderMarkdown', () => {
       '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-label="Link to this section">#</a></h2>',
     );
     expect(html).toContain('<table tabindex="0">');
-    expect(html).toContain('<td style="text-align:right">2</td>');
+    expect(html).toContain('<td class="align-right">2</td>');
+    expect(html).not.toContain('style=');
     expect(html).toMatch(/<sup class="footnote-ref"><a href="#fn1" id="fnref1">\[1\]<\/a><\/sup>/);
     expect(html).toContain('<section class="footnotes">');
   });
