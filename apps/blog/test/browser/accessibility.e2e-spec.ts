@@ -10,6 +10,22 @@ jest.setTimeout(120_000);
 
 const SCHEMES = ['light', 'dark'] as const;
 
+/** Inline scripts, event-handler attributes and style attributes on the page, if any. */
+function inlineCode(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll('*')) {
+      for (const attr of el.getAttributeNames()) {
+        if (attr === 'style' || attr.startsWith('on')) found.push(`${el.tagName.toLowerCase()}[${attr}]`);
+      }
+    }
+    for (const script of document.querySelectorAll('script:not([src])')) {
+      if (script.getAttribute('type') !== 'application/ld+json') found.push('inline <script>');
+    }
+    return found;
+  });
+}
+
 /** axe-core's WCAG 2.1 A/AA rules on every page type, in both colour schemes: no violation allowed. */
 describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
   let b: BrowserApp;
@@ -49,6 +65,8 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
       }
       const violations = await axeViolations(page);
       if (violations.length > 0) found[path] = violations;
+      // Ready for a strict Content-Security-Policy: nothing inline that it would block.
+      expect({ path, inline: await inlineCode(page) }).toEqual({ path, inline: [] });
     }
     return found;
   }
