@@ -14,12 +14,12 @@ const SCHEMES = ['light', 'dark'] as const;
 function inlineCode(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const found: string[] = [];
-    for (const el of document.querySelectorAll('*')) {
+    for (const el of Array.from(document.querySelectorAll('*'))) {
       for (const attr of el.getAttributeNames()) {
         if (attr === 'style' || attr.startsWith('on')) found.push(`${el.tagName.toLowerCase()}[${attr}]`);
       }
     }
-    for (const script of document.querySelectorAll('script:not([src])')) {
+    for (const script of Array.from(document.querySelectorAll('script:not([src])'))) {
       if (script.getAttribute('type') !== 'application/ld+json') found.push('inline <script>');
     }
     return found;
