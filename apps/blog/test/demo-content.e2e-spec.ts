@@ -19,7 +19,7 @@ describe('first run', () => {
       expect(home.text).toContain('href="/about">About</a>');
       const post = await request(first.server).get('/posts/welcome-to-inkstone').expect(200);
       expect(post.text).toContain('/admin');
-      expect(post.text).toContain('<pre class="hljs">');
+      expect(post.text).toContain('<pre class="hljs" tabindex="0">');
       const welcome = (await first.run(() => first.services.posts.findVisibleBySlug('welcome-to-inkstone')))!;
       await first.run(() => first.services.posts.delete(welcome.id));
     } finally {

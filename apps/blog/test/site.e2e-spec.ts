@@ -68,8 +68,8 @@ describe('reader site', () => {
     expect(res.text).toContain('href="/tags/engines">#Engines</a>');
     expect(res.text).toMatch(/rel="prev" href="\/posts\/first-steps"/);
     expect(res.text).toMatch(/rel="next" href="\/posts\/third-time"/);
-    expect(res.text).toContain('<pre class="hljs"><code class="language-js">');
-    expect(res.text).toContain('<table>');
+    expect(res.text).toContain('<pre class="hljs" tabindex="0"><code class="language-js">');
+    expect(res.text).toContain('<table tabindex="0">');
     expect(res.text).toContain('class="footnotes"');
     expect(res.text).toContain('<meta property="og:type" content="article">');
     expect(res.text).toContain(`<meta property="og:url" content="${SITE_URL}/posts/second-thoughts">`);

@@ -55,6 +55,22 @@ export class ViewCounterService implements OnModuleDestroy {
     );
   }
 
+  /** Views of all posts per UTC day from `since` (YYYY-MM-DD) on; days without views are absent. */
+  async perDay(since: string): Promise<{ day: string; views: number }[]> {
+    const rows = await this.em
+      .getConnection()
+      .execute<{ day: string; views: number }[]>(
+        'SELECT day, sum(count) AS views FROM post_view WHERE day >= ? GROUP BY day ORDER BY day',
+        [since],
+      );
+    const byDay = new Map(rows.map((r) => [r.day, r.views]));
+    for (const [key, n] of this.pending) {
+      const day = key.slice(key.indexOf('|') + 1);
+      if (day >= since) byDay.set(day, (byDay.get(day) ?? 0) + n);
+    }
+    return [...byDay].map(([day, views]) => ({ day, views })).sort((a, b) => a.day.localeCompare(b.day));
+  }
+
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.write());
     return this.flushing;

@@ -1,9 +1,12 @@
 import { Controller, Get, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
-import { PostsService, ViewCounterService } from '@app/content';
+import { Clock, PostsService, ViewCounterService } from '@app/content';
 
+import { lastDays, viewsChart } from './views-chart.js';
 import { postUrl } from '../site/view-models.js';
+
+const CHART_DAYS = 30;
 
 @Controller('admin')
 @UseGuards(AdminGuard)
@@ -11,16 +14,20 @@ export class DashboardController {
   constructor(
     private readonly posts: PostsService,
     private readonly views: ViewCounterService,
+    private readonly clock: Clock,
   ) {}
 
   @Get()
   @Render('admin/dashboard')
   async dashboard() {
     await this.views.flush();
-    const [counts, latest, mostRead] = await Promise.all([
+    const today = this.clock.now();
+    const since = lastDays([], today, CHART_DAYS)[0].day;
+    const [counts, latest, mostRead, perDay] = await Promise.all([
       this.posts.statusCounts(),
       this.posts.listForAdmin({}, 1, 5),
       this.views.mostRead(5),
+      this.views.perDay(since),
     ]);
     return {
       layout: 'admin',
@@ -28,6 +35,7 @@ export class DashboardController {
       counts,
       latest: latest.posts.map((p) => ({ id: p.id, title: p.title, updatedAt: p.updatedAt, status: p.status })),
       mostRead: mostRead.map((p) => ({ ...p, url: postUrl(p.slug) })),
+      chart: viewsChart(lastDays(perDay, today, CHART_DAYS)),
     };
   }
 }

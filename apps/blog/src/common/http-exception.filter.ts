@@ -67,8 +67,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.json({ statusCode: status, message });
       return;
     }
+    // The author, once signed in, stays in the admin's own layout, with a way back to their work.
+    const inAdmin = req.path.startsWith('/admin') && Boolean(res.locals.admin);
     res.render(
-      'site/error',
+      inAdmin ? 'admin/error' : 'site/error',
       {
         site,
         status,
@@ -76,6 +78,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
         message,
         notFound: status === 404,
         meta: { title: `${TITLES[status] ?? 'Error'} · ${site.title}`, noindex: true },
+        ...(inAdmin ? { layout: 'admin' } : {}),
       },
       (err, html) => {
         // If even the error page cannot render, a plain line is better than nothing.

@@ -6,17 +6,18 @@ describe('renderMarkdown', () => {
       ['## Getting started', '', '| a | b |', '|---|--:|', '| 1 | 2 |', '', 'Claim.[^1]', '', '[^1]: Source.'].join('\n'),
     );
     expect(html).toContain(
-      '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-hidden="true">#</a></h2>',
+      '<h2 id="getting-started">Getting started <a class="header-anchor" href="#getting-started" aria-label="Link to this section">#</a></h2>',
     );
-    expect(html).toContain('<table>');
-    expect(html).toContain('<td style="text-align:right">2</td>');
+    expect(html).toContain('<table tabindex="0">');
+    expect(html).toContain('<td class="align-right">2</td>');
+    expect(html).not.toContain('style=');
     expect(html).toMatch(/<sup class="footnote-ref"><a href="#fn1" id="fnref1">\[1\]<\/a><\/sup>/);
     expect(html).toContain('<section class="footnotes">');
   });
 
   it('highlights fenced code on the server and escapes unknown languages', () => {
     const ts = renderMarkdown('```ts\nconst x: number = 1;\n```').html;
-    expect(ts).toContain('<pre class="hljs"><code class="language-ts">');
+    expect(ts).toContain('<pre class="hljs" tabindex="0"><code class="language-ts">');
     expect(ts).toContain('<span class="hljs-keyword">const</span>');
     const unknown = renderMarkdown('```nosuchlang\n<b>&</b>\n```').html;
     expect(unknown).toContain('&lt;b&gt;&amp;&lt;/b&gt;');

@@ -20,7 +20,12 @@ function highlight(code: string, lang: string): string {
 const md = new MarkdownIt({ html: true, linkify: true, typographer: true, highlight }).use(footnote).use(anchor, {
   level: [2, 3, 4],
   slugify,
-  permalink: anchor.permalink.linkInsideHeader({ symbol: '#', placement: 'after', ariaHidden: true }),
+  // Reachable by keyboard and named for screen readers (an aria-hidden link would still take focus).
+  permalink: anchor.permalink.linkInsideHeader({
+    symbol: '#',
+    placement: 'after',
+    renderAttrs: () => ({ 'aria-label': 'Link to this section' }),
+  }),
 });
 
 /**
