@@ -53,7 +53,7 @@ describe('import and export from the command line', () => {
     expect(posts.get('toml-post')!.published_at).toBe(Date.parse('2023-06-01T10:00:00Z'));
     expect(posts.get('draft-ideas')!.status).toBe('draft');
     expect(posts.get('unpublished')).toMatchObject({ status: 'draft', title: 'Not published yet' });
-    expect(posts.get('jekyll-post')!.html).toContain('<table>');
+    expect(posts.get('jekyll-post')!.html).toMatch(/<table[ >]/);
     const tagsOf = (slug: string) =>
       rows<{ slug: string }>(
         db,

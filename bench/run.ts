@@ -1,0 +1,229 @@
+/**
+ * `npm run bench [-- --quick] [-- --app DIR]`: seeds databases, measures cold starts, throughput,
+ * latency, memory and CPU per request of the built app, prints a table and (full runs of this
+ * checkout) writes it into BENCHMARKS.md. `--app DIR` measures another built checkout (for
+ * before/after figures); `--quick` is the CI smoke run: small, short, writes nothing.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import Database from 'better-sqlite3';
+
+import { coldStartExisting, coldStartFresh, coldStartRestore, makeReplica, startShEnv } from './cold-start.js';
+import { monthlyCost, PRICES } from './cost.js';
+import { firstRenders, hammer, type LoadResult, startCeiling } from './load.js';
+import { appAt, appEnv, freePort, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
+import { seedDatabase, type SeedResult } from './seed.js';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, app: { type: 'string' }, label: { type: 'string' } },
+});
+const quick = args.quick;
+const app = appAt(args.app ?? ROOT);
+const MAIN = app.main;
+const appDir = app.dir;
+const RUNS = quick ? 2 : 10;
+const SECONDS = quick ? 1 : 5;
+const SIZES = quick ? [100, 1_000] : [100, 10_000];
+const work = join(ROOT, '.tmp', 'bench');
+mkdirSync(work, { recursive: true });
+
+const lines: string[] = [];
+const out = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+out(
+  `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${mb(totalmem())} RAM; Node ${process.version}; ${new Date().toISOString()}`,
+);
+out(
+  `App: ${MAIN.replace(appDir + '/', '')} of ${args.label ?? appDir}${quick ? ' (quick run: small and short, not figures to quote)' : ''}`,
+);
+out();
+
+// --- cold start -------------------------------------------------------------------------------
+const small = await seedDatabase(join(work, 'p100.db'), 100);
+const cold = [await coldStartExisting(app, small.path, RUNS), await coldStartFresh(app, work, RUNS)];
+const restoreSizes = quick ? [10] : [10, 100];
+let litestreamRss = NaN;
+for (const size of restoreSizes) {
+  const db = await seedDatabase(join(work, `r${size}.db`), 100, size * 1024 * 1024);
+  const replica = join(work, `replica-${size}`);
+  await makeReplica(app, db.path, replica);
+  if (size === 10) litestreamRss = await litestreamReplicatingRss(db.path, join(work, 'replica-rss'));
+  const dir = join(work, `restore-${size}`);
+  mkdirSync(dir, { recursive: true });
+  cold.push(await coldStartRestore(app, `start.sh, restore of a ${size} MB file replica`, replica, dir, RUNS));
+}
+out('| cold start (process start → first 200 on /) | median | min | max | runs |');
+out('|---|---|---|---|---|');
+for (const c of cold)
+  out(`| ${c.label} | ${ms(c.median)} | ${ms(Math.min(...c.runs))} | ${ms(Math.max(...c.runs))} | ${c.runs.length} |`);
+out();
+
+// --- load -------------------------------------------------------------------------------------
+interface SizeResult {
+  posts: number;
+  results: LoadResult[];
+  ceiling: LoadResult[];
+  first: { p50: number; p99: number; n: number };
+  rssStart: number;
+  rssAfter: number;
+}
+const sizes: SizeResult[] = [];
+for (const posts of SIZES) {
+  const seeded = posts === 100 ? small : await seedDatabase(join(work, `p${posts}.db`), posts);
+  sizes.push(await loadRun(seeded));
+}
+
+out('| route | posts | conns | req/s | p50 | p99 | % of node:http | CPU per request | failures |');
+out('|---|---|---|---|---|---|---|---|---|');
+for (const s of sizes) {
+  for (const r of [...s.results, ...s.ceiling]) {
+    const ceiling = s.ceiling.find((c) => c.connections === r.connections)!;
+    const share = r.route === 'node:http ceiling' ? '100%' : `${((r.rps / ceiling.rps) * 100).toFixed(0)}%`;
+    out(
+      `| ${r.route} | ${s.posts} | ${r.connections} | ${Math.round(r.rps).toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${share} | ${r.cpuMsPerRequest.toFixed(3)} ms | ${r.failures} |`,
+    );
+  }
+}
+out();
+out('| first render of a post page (cache empty, 10 at a time) | posts | p50 | p99 | pages |');
+out('|---|---|---|---|---|');
+for (const s of sizes) out(`| post page, uncached | ${s.posts} | ${ms(s.first.p50)} | ${ms(s.first.p99)} | ${s.first.n} |`);
+out();
+out('| memory (RSS) | value |');
+out('|---|---|');
+for (const s of sizes) {
+  out(`| app after start, ${s.posts} posts | ${mb(s.rssStart)} |`);
+  out(`| app after the load, ${s.posts} posts | ${mb(s.rssAfter)} |`);
+}
+out(`| Litestream while replicating writes (10 MB database) | ${mb(litestreamRss)} |`);
+out();
+
+// --- scaling ----------------------------------------------------------------------------------
+const [few, many] = sizes;
+out(`| scaling: ${few.posts} → ${many.posts} posts (10 connections) | p50 | req/s |`);
+out('|---|---|---|');
+for (const route of ['home', 'post', 'search', 'tag']) {
+  const a = few.results.find((r) => r.route === route && r.connections === 10)!;
+  const b = many.results.find((r) => r.route === route && r.connections === 10)!;
+  out(
+    `| ${route} | ${ms(a.p50)} → ${ms(b.p50)} | ${Math.round(a.rps)} → ${Math.round(b.rps)} (${((b.rps / a.rps - 1) * 100).toFixed(0)}%) |`,
+  );
+}
+const firstRatio = many.first.p50 / few.first.p50;
+out(`| post page, first render | ${ms(few.first.p50)} → ${ms(many.first.p50)} (×${firstRatio.toFixed(2)}) | |`);
+out();
+
+// --- cost -------------------------------------------------------------------------------------
+const restore10 = cold.find((c) => c.label.includes('10 MB'))!;
+const post10 = few.results.find((r) => r.route === 'post' && r.connections === 10)!;
+out(`Monthly cost model (prices of ${PRICES.date}; assumptions in BENCHMARKS.md):`);
+out();
+out('| page views / month | line | quantity | list price | after free tier |');
+out('|---|---|---|---|---|');
+for (const views of [10_000, 1_000_000]) {
+  const cost = monthlyCost({
+    pageViews: views,
+    coldStartSeconds: restore10.median / 1000,
+    cpuSecondsPerRequest: post10.cpuMsPerRequest / 1000,
+    databaseMb: 10,
+  });
+  for (const l of cost.lines)
+    out(`| ${views.toLocaleString('en')} | ${l.item} | ${l.quantity} | $${l.list.toFixed(4)} | $${l.afterFree.toFixed(4)} |`);
+  out(`| ${views.toLocaleString('en')} | **total** | | **$${cost.total.toFixed(2)}** | **$${cost.totalAfterFree.toFixed(2)}** |`);
+}
+
+const table = lines.join('\n');
+if (quick || args.app) {
+  writeFileSync(join(work, quick ? 'quick.md' : 'other.md'), table + '\n');
+} else {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const doc = readFileSync(file, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  if (!doc.includes(start) || !doc.includes(end)) throw new Error(`BENCHMARKS.md lacks the ${start} / ${end} markers`);
+  writeFileSync(file, doc.slice(0, doc.indexOf(start) + start.length) + '\n' + table + '\n' + doc.slice(doc.indexOf(end)));
+  console.log('\nWritten to BENCHMARKS.md');
+}
+const failures = sizes.flatMap((s) => s.results).reduce((n, r) => n + r.failures, 0);
+if (failures) {
+  console.error(`${failures} requests failed during the load: the figures above are not valid.`);
+  process.exitCode = 1;
+}
+
+async function loadRun(seeded: SeedResult): Promise<SizeResult> {
+  const port = await freePort();
+  const server = spawnApp(process.execPath, [MAIN], appEnv(seeded.path, port), port);
+  try {
+    await waitFor200(`${server.base}/`, server);
+    const pid = server.child.pid!;
+    const rssStart = rssOf(pid);
+    const slugs = Array.from({ length: Math.min(seeded.posts, 500) }, (_, i) => `/posts/post-${seeded.posts - i}`);
+    const first = await firstRenders(server.base, slugs, 10);
+    const routes: [string, string][] = [
+      ['home', '/'],
+      ['post', `/posts/${seeded.postSlug}`],
+      ['tag', `/tags/${seeded.tagSlug}`],
+      ['feed', '/feed.xml'],
+      ['search', `/search?q=${seeded.searchTerm}`],
+    ];
+    const results: LoadResult[] = [];
+    for (const [route, path] of routes) {
+      for (const connections of [10, 50]) results.push(await hammer(route, `${server.base}${path}`, connections, SECONDS, pid));
+    }
+    const rssAfter = rssOf(pid);
+    const page = await fetch(`${server.base}/posts/${seeded.postSlug}`, { headers: { 'accept-encoding': 'identity' } });
+    const body = Buffer.from(await page.arrayBuffer());
+    const ceilingServer = await startCeiling(body, page.headers.get('content-type') ?? 'text/html');
+    const ceiling: LoadResult[] = [];
+    try {
+      for (const connections of [10, 50]) {
+        ceiling.push(await hammer('node:http ceiling', `${ceilingServer.base}/`, connections, SECONDS, ceilingServer.child.pid!));
+      }
+    } finally {
+      await ceilingServer.stop();
+    }
+    return { posts: seeded.posts, results, ceiling, first, rssStart, rssAfter };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Litestream's RSS while the app runs and a writer commits ~100 KB every 100 ms for 3 s. */
+async function litestreamReplicatingRss(databasePath: string, replicaDir: string): Promise<number> {
+  const copy = join(work, 'rss.db');
+  rmSync(replicaDir, { recursive: true, force: true });
+  for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
+  writeFileSync(copy, readFileSync(databasePath));
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const running = spawnApp(
+    'sh',
+    [join(app.dir, 'scripts/start.sh')],
+    startShEnv(app, copy, `file://${replicaDir}`, port, metricsPort),
+    port,
+  );
+  let peak = 0;
+  try {
+    await waitFor200(`${running.base}/healthz`, running);
+    const db = new Database(copy);
+    db.pragma('busy_timeout = 5000');
+    const insert = db.prepare('INSERT INTO bench_padding (data) VALUES (randomblob(100000))');
+    for (let i = 0; i < 30; i++) {
+      insert.run();
+      // start.sh exec'd Litestream: the spawned pid is Litestream's.
+      peak = Math.max(peak, rssOf(running.child.pid!));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    db.close();
+  } finally {
+    await running.stop();
+  }
+  return peak;
+}
