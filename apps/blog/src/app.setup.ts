@@ -12,6 +12,7 @@ import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
 import { createViewEngine } from './views/handlebars-engine.js';
+import { loadPrecompiledViews, type PrecompiledViews } from './views/precompiled.js';
 
 /**
  * Builds the whole app, ready to listen: used by main.ts and by every e2e test, so tests run
@@ -27,17 +28,17 @@ export async function createApp(
     bodyParser: false,
     abortOnError: false,
   });
-  configureApp(app, config, logger);
+  configureApp(app, config, logger, await loadPrecompiledViews());
   await app.init();
   return app;
 }
 
-export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger): void {
+export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger, views?: PrecompiledViews): void {
   app.disable('x-powered-by');
   // Cloud Run terminates TLS in front of us: trust the first proxy for protocol and client info.
   app.set('trust proxy', config.production ? 1 : false);
   app.set('query parser', 'simple');
-  app.engine('hbs', createViewEngine(VIEWS_DIR));
+  app.engine('hbs', createViewEngine(VIEWS_DIR, views));
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
   app.use(drainingMiddleware);

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 
 import { build, type Plugin } from 'esbuild';
 
-import { ROOT_DIR } from '../paths.js';
+import { ROOT_DIR, VIEWS_DIR } from '../paths.js';
+import { PRECOMPILED_FILE, precompileViews } from '../views/precompiled.js';
 
 export const SERVER_DIR = join(ROOT_DIR, 'dist', 'server');
 
@@ -98,5 +99,7 @@ const result = await build({
   logLevel: 'warning',
 });
 writeFileSync(join(SERVER_DIR, 'meta.json'), JSON.stringify(result.metafile));
+// Templates precompiled by the same build: the bundle's first request does not compile them.
+writeFileSync(PRECOMPILED_FILE, precompileViews(VIEWS_DIR));
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`Bundled the app into dist/server/main.mjs (${(bytes / 1e6).toFixed(1)} MB with chunks and maps)`);

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 import Handlebars from 'handlebars';
 
 import { helpers } from './helpers.js';
+import { COMPILE_OPTIONS, type PrecompiledViews } from './precompiled.js';
 
 type Template = Handlebars.TemplateDelegate;
 type RenderCallback = (err: Error | null, html?: string) => void;
@@ -19,18 +20,23 @@ export interface ViewOptions {
  * templates compiled once, layouts by name. `{{ }}` escapes; `{{{ }}}` is kept for HTML that was
  * sanitized at save.
  */
-export function createViewEngine(viewsDir: string) {
+export function createViewEngine(viewsDir: string, precompiled?: PrecompiledViews) {
   const hbs = Handlebars.create();
   hbs.registerHelper(helpers);
-  for (const file of readdirSync(join(viewsDir, 'partials'))) {
-    if (file.endsWith('.hbs'))
-      hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(viewsDir, 'partials', file), 'utf8'));
+  if (precompiled) {
+    for (const [name, spec] of Object.entries(precompiled.partials)) hbs.registerPartial(name, hbs.template(spec));
+  } else {
+    for (const file of readdirSync(join(viewsDir, 'partials'))) {
+      if (file.endsWith('.hbs'))
+        hbs.registerPartial(basename(file, '.hbs'), readFileSync(join(viewsDir, 'partials', file), 'utf8'));
+    }
   }
   const compiled = new Map<string, Template>();
   const load = (file: string): Template => {
     let template = compiled.get(file);
     if (!template) {
-      template = hbs.compile(readFileSync(file, 'utf8'), { strict: false, preventIndent: true });
+      const spec = precompiled?.templates[relative(viewsDir, file).split(sep).join('/')];
+      template = spec ? hbs.template(spec) : hbs.compile(readFileSync(file, 'utf8'), COMPILE_OPTIONS);
       compiled.set(file, template);
     }
     return template;
