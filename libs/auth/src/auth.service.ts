@@ -26,6 +26,8 @@ export class AuthService {
   private readonly logger = new Logger('Auth');
   readonly codec: SessionCodec;
   private readonly ttl: number;
+  /** The boot's check of the configured password, when it runs alongside the first requests. */
+  private accountCheck: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly em: EntityManager,
@@ -77,8 +79,25 @@ export class AuthService {
     return { user, rotated: false };
   }
 
+  /** Whether any account exists yet: one indexed count, no password hashing. */
+  async hasAccount(): Promise<boolean> {
+    return (await this.em.fork().count(User, {})) > 0;
+  }
+
+  /**
+   * Runs ensureAdmin without holding up the boot: an argon2 verification is ~30–70 ms of a cold
+   * start that readers should not wait for. Sign-ins and session checks wait for it, so a rotated
+   * password or revoked session is in force before any of them is answered.
+   */
+  ensureAdminInBackground(username: string, configuredPassword: string | null): Promise<EnsureAdminResult> {
+    const check = this.ensureAdmin(username, configuredPassword);
+    this.accountCheck = check;
+    return check;
+  }
+
   /** The user for these credentials, or null. Takes the same time whether or not the user exists. */
   async verifyCredentials(username: string, password: string): Promise<User | null> {
+    await this.accountCheck;
     const user = await this.em.findOne(User, { username });
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
     return user && ok ? user : null;
@@ -92,6 +111,7 @@ export class AuthService {
 
   /** The session behind a cookie, if it is ours, unexpired and not revoked. */
   async authenticate(cookie: string | undefined): Promise<AuthenticatedSession | null> {
+    await this.accountCheck;
     const session = this.codec.decode(cookie);
     if (!session || session.exp <= this.now()) return null;
     const user = await this.em.findOne(User, { id: session.uid });

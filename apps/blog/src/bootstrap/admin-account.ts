@@ -1,12 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 
-import { AuthService } from '@app/auth';
+import { AuthService, type EnsureAdminResult } from '@app/auth';
 
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { RESOLVED_SECRETS, type ResolvedSecrets } from './secrets.js';
 
-/** Ensures the author's account from the configured password before the app listens. */
+/**
+ * Ensures the author's account from the configured password. The first boot creates it before
+ * the app listens (the generated password is printed once); later boots check the configured
+ * password alongside the first requests, and the admin's sign-ins and sessions wait for that.
+ */
 @Injectable()
 export class AdminAccount implements OnApplicationBootstrap {
   private readonly logger = new Logger('Admin');
@@ -18,7 +22,16 @@ export class AdminAccount implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const result = await this.auth.ensureAdmin(this.config.adminUsername, this.secrets.adminPassword);
+    const firstBoot = !(await this.auth.hasAccount());
+    const check = this.auth.ensureAdminInBackground(this.config.adminUsername, this.secrets.adminPassword);
+    if (firstBoot) return this.report(await check);
+    check.then(
+      (result) => this.report(result),
+      (err: unknown) => this.logger.error(`Checking the admin account failed: ${(err as Error).message}`),
+    );
+  }
+
+  private report(result: EnsureAdminResult): void {
     if (result.generatedPassword) {
       // Local only (production refuses to boot without a password): shown once, stored as a hash.
       this.logger.warn(

@@ -25,6 +25,8 @@ const EXTERNAL = [
   // Loaded lazily and only when configured (SECRET_*): its protobuf files are read at run time.
   '@google-cloud/secret-manager',
   '@google-cloud/storage',
+  // The same copy the Secret Manager client uses (its credentials objects must match).
+  '@grpc/grpc-js',
   // Mostly character-set tables, needed only when a request body is decoded: from disk, on demand.
   'iconv-lite',
   // Optional peers that Nest, MikroORM and knex try to require and do without.
