@@ -43,7 +43,7 @@ export function coldStartExisting(app: App, databasePath: string, runs: number):
     'compiled app, existing database',
     runs,
     () => undefined,
-    (port) => spawnApp(process.execPath, [app.main], appEnv(databasePath, port), port),
+    (port) => spawnApp(app.node, [app.main], appEnv(databasePath, port, app.env), port),
   );
 }
 
@@ -56,7 +56,7 @@ export function coldStartFresh(app: App, dir: string, runs: number): Promise<Col
       path = join(dir, `fresh-${i}.db`);
       rmSync(path, { force: true });
     },
-    (port) => spawnApp(process.execPath, [app.main], appEnv(path, port, { DEMO_CONTENT: 'true' }), port),
+    (port) => spawnApp(app.node, [app.main], appEnv(path, port, { ...app.env, DEMO_CONTENT: 'true' }), port),
   );
 }
 
@@ -69,7 +69,8 @@ export function startShEnv(
 ): Record<string, string> {
   return appEnv(databasePath, port, {
     APP_DIR: app.dir,
-    NODE_BIN: process.execPath,
+    ...app.env,
+    NODE_BIN: app.node,
     LITESTREAM_BIN,
     LITESTREAM_CONFIG: join(app.dir, 'litestream.yml'),
     LITESTREAM_ADDR: `127.0.0.1:${metricsPort}`,

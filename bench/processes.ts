@@ -14,12 +14,16 @@ export const MAIN_JS = join(DIST_ROOT, 'server/main.mjs');
 export interface App {
   dir: string;
   main: string;
+  /** The Node binary that runs it (the image's Node 24 can be measured beside this machine's). */
+  node: string;
+  /** Extra environment, e.g. NODE_COMPILE_CACHE as the image sets it. */
+  env: Record<string, string>;
 }
 
 /** The bundle if the checkout has one, else the tsc output (checkouts before the bundle). */
-export function appAt(dir: string): App {
+export function appAt(dir: string, node = process.execPath, env: Record<string, string> = {}): App {
   const bundle = join(dir, 'dist/server/main.mjs');
-  return { dir, main: existsSync(bundle) ? bundle : join(dir, 'dist/apps/blog/src/main.js') };
+  return { dir, main: existsSync(bundle) ? bundle : join(dir, 'dist/apps/blog/src/main.js'), node, env };
 }
 
 export const BENCH_PASSWORD = 'bench admin password 1234';

@@ -18,10 +18,16 @@ import { appAt, appEnv, freePort, ROOT, rssOf, spawnApp, waitFor200 } from './pr
 import { seedDatabase, type SeedResult } from './seed.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, app: { type: 'string' }, label: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    app: { type: 'string' },
+    label: { type: 'string' },
+    node: { type: 'string' },
+    'compile-cache': { type: 'string' },
+  },
 });
 const quick = args.quick;
-const app = appAt(args.app ?? ROOT);
+const app = appAt(args.app ?? ROOT, args.node, args['compile-cache'] ? { NODE_COMPILE_CACHE: args['compile-cache'] } : {});
 const MAIN = app.main;
 const appDir = app.dir;
 const RUNS = quick ? 2 : 10;
@@ -42,7 +48,7 @@ out(
   `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${mb(totalmem())} RAM; Node ${process.version}; ${new Date().toISOString()}`,
 );
 out(
-  `App: ${MAIN.replace(appDir + '/', '')} of ${args.label ?? appDir}${quick ? ' (quick run: small and short, not figures to quote)' : ''}`,
+  `App: ${MAIN.replace(appDir + '/', '')} of ${args.label ?? appDir} on ${args.node ?? `Node ${process.version}`}${app.env.NODE_COMPILE_CACHE ? ' with NODE_COMPILE_CACHE' : ''}${quick ? ' (quick run: small and short, not figures to quote)' : ''}`,
 );
 out();
 
@@ -141,8 +147,10 @@ for (const views of [10_000, 1_000_000]) {
 }
 
 const table = lines.join('\n');
-if (quick || args.app) {
-  writeFileSync(join(work, quick ? 'quick.md' : 'other.md'), table + '\n');
+if (quick || args.app || args.node) {
+  const name = quick ? 'quick' : (args.label ?? 'other').replace(/[^\w.-]+/g, '-');
+  writeFileSync(join(work, `${name}.md`), table + '\n');
+  console.log(`\nWritten to .tmp/bench/${name}.md`);
 } else {
   const file = join(ROOT, 'BENCHMARKS.md');
   const doc = readFileSync(file, 'utf8');
@@ -160,7 +168,7 @@ if (failures) {
 
 async function loadRun(seeded: SeedResult): Promise<SizeResult> {
   const port = await freePort();
-  const server = spawnApp(process.execPath, [MAIN], appEnv(seeded.path, port), port);
+  const server = spawnApp(app.node, [MAIN], appEnv(seeded.path, port, app.env), port);
   try {
     await waitFor200(`${server.base}/`, server);
     const pid = server.child.pid!;
