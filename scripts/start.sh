@@ -35,7 +35,7 @@ RESTORE_GENERATION=-
 case "$LITESTREAM_REPLICA_URL" in
 gcs://*)
   if ! lease=$(timeout "$RESTORE_TIMEOUT" "$NODE_BIN" "$APP_DIR/dist/apps/blog/src/cli/writer-lease.js" take); then
-    log "could not take the writer lease: refusing to start" >&2
+    log "could not take the writer lease (failed or timed out after ${RESTORE_TIMEOUT}s): refusing to start" >&2
     exit 1
   fi
   # "HOLDER OBJECT_GENERATION RESTORE_GENERATION": hex, digits, hex or "-" (checked by the app's config).
