@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
@@ -9,14 +11,17 @@ import {
   fastLitestreamConfig,
   generationsIn,
   inspectDatabase,
+  LEASE_CLI,
   leaseGeneration,
   leaseIn,
   REPLICA_PATH,
   restoreInto,
+  startFresh,
 } from './support/rollout.js';
 
 /** The writer lease's edge cases: simultaneous starts, a holder killed mid-save, abandoned generations. */
 
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const slugOf = (title: string) => title.toLowerCase().replace(/ /g, '-');
 
@@ -56,6 +61,7 @@ describe('the writer lease at the edges', () => {
   });
 
   const dbPath = (name: string) => join(dir, name, 'blog.db');
+  const databaseOf = new Map<Instance, string>();
 
   async function start(name: string, bucket: string): Promise<Instance> {
     const instance = await startInstance({
@@ -64,6 +70,7 @@ describe('the writer lease at the edges', () => {
       env: { STORAGE_EMULATOR_HOST: gcs.host, LITESTREAM_CONFIG: config },
     });
     running.push(instance);
+    databaseOf.set(instance, dbPath(name));
     return instance;
   }
 
@@ -73,9 +80,43 @@ describe('the writer lease at the edges', () => {
     return admin;
   }
 
+  it('refuses a save once the lease moved, writes nothing for it, drops the view counts and exits', async () => {
+    const bucket = 'moved';
+    const replicaUrl = `gcs://${bucket}/${REPLICA_PATH}`;
+    const a = await startFresh((name) => start(name, bucket), 'moved-a');
+    const admin = await loggedIn(a);
+    expect(await save(admin, 'Before the move')).toBe('replicated');
+    const read = await fetch(`${a.base}/posts/before-the-move`, { headers: { 'User-Agent': 'Mozilla/5.0 (reader)' } });
+    expect(read.status).toBe(200); // one view counted, in memory
+
+    // A newcomer takes the lease (what start.sh does first), without starting an app.
+    const { stdout } = await run(process.execPath, [LEASE_CLI, 'take'], {
+      env: { PATH: process.env.PATH ?? '', LITESTREAM_REPLICA_URL: replicaUrl, STORAGE_EMULATOR_HOST: gcs.host },
+    });
+    const [holder, , restoreFrom] = stdout.trim().split(' ');
+    expect(restoreFrom).toBe(generationOf(databaseOf.get(a)!));
+    expect(leaseIn(gcs, bucket)).toMatchObject({ holder, generation: null, restoredFrom: restoreFrom });
+
+    const refused = await admin.request('POST', '/admin/posts/new', {
+      _csrf: admin.csrf,
+      title: 'After the move',
+      markdown: 'never stored',
+      status: 'published',
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.text()).toContain('Not saved — the site is moving to a new version. Please retry in a few seconds.');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(a.output()).toContain('Dropped 1 view counts: this instance may not write');
+    const left = inspectDatabase(databaseOf.get(a)!);
+    expect(left.slugs.has('after-the-move')).toBe(false);
+    expect(left.slugs.has('before-the-move')).toBe(true);
+    expect(left.views).toBe(0);
+  }, 60_000);
+
   it('lets exactly one of two instances started at the same moment write; the other exits', async () => {
     const bucket = 'twins';
-    const seed = await start('seed', bucket);
+    const seed = await startFresh((name) => start(name, bucket), 'seed');
     expect(await save(await loggedIn(seed), 'Before the twins')).toBe('replicated');
     seed.child.kill('SIGTERM');
     expect((await seed.exited).code).toBe(0);
@@ -117,7 +158,7 @@ describe('the writer lease at the edges', () => {
     expect(await save(await loggedIn(winner), 'After the twins')).toBe('replicated');
     const lease = leaseIn(gcs, bucket)!;
     expect(lease.holder).toBe(holderOf(winner));
-    expect(lease.generation).toBe(generationOf(dbPath(winnerName)));
+    expect(lease.generation).toBe(generationOf(databaseOf.get(winner)!));
 
     // Everything the winner acknowledged is in a fresh restore.
     winner.child.kill('SIGTERM');
@@ -133,7 +174,7 @@ describe('the writer lease at the edges', () => {
   it('survives a holder SIGKILLed mid-save, and later restores pick the live generation, never the abandoned one', async () => {
     const bucket = 'killed';
     const replicaUrl = `gcs://${bucket}/${REPLICA_PATH}`;
-    const a = await start('killed-a', bucket);
+    const a = await startFresh((name) => start(name, bucket), 'killed-a');
     const adminA = await loggedIn(a);
     stop = false;
     const acked: string[] = [];
@@ -152,7 +193,7 @@ describe('the writer lease at the edges', () => {
     await Promise.all(writers);
     await a.exited;
     const abandoned = leaseIn(gcs, bucket)!.generation!;
-    expect(abandoned).toBe(generationOf(dbPath('killed-a')));
+    expect(abandoned).toBe(generationOf(databaseOf.get(a)!));
 
     const b = await start('killed-b', bucket);
     expect(b.output()).toContain(`restoring generation ${abandoned} (named by the writer lease)`);

@@ -54,7 +54,7 @@ export class ReplicatedSaveMiddleware implements NestMiddleware {
       return (await this.lease.check()) === 'unconfirmed' ? 'pending' : outcome;
     } catch (err) {
       if (!(err instanceof WriterLeaseError)) throw err;
-      sendNotSaved(req, res, err);
+      sendNotSaved(req, res, new WriterLeaseError(err.reason, true));
       return null;
     }
   }

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 
-import { MOVING_MESSAGE, type WriterLeaseError } from './writer-lease.errors.js';
+import type { WriterLeaseError } from './writer-lease.errors.js';
 
 /**
  * The answer to a write this instance may not make: 503 with Retry-After, as a small admin page
@@ -13,14 +13,20 @@ export function sendNotSaved(req: Request, res: Response, error: WriterLeaseErro
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Connection', 'close');
   if (req.accepts(['html', 'json']) === 'json') {
-    res.json({ statusCode: 503, message: MOVING_MESSAGE });
+    res.json({ statusCode: 503, message: error.message });
     return;
   }
   res.render(
     'admin/not-saved',
-    { layout: 'admin', title: 'Not saved', loginPage: true, message: MOVING_MESSAGE },
+    {
+      layout: 'admin',
+      title: error.after ? 'Not confirmed' : 'Not saved',
+      loginPage: true,
+      message: error.message,
+      after: error.after,
+    },
     (err, html) => {
-      if (err) res.type('text/plain').send(MOVING_MESSAGE);
+      if (err) res.type('text/plain').send(error.message);
       else res.type('html').send(html);
     },
   );
