@@ -53,7 +53,7 @@ export class ReplicatedSaveMiddleware implements NestMiddleware {
       // Replicated, but unless the lease is confirmed still ours now, a successor may not have it.
       return (await this.lease.check()) === 'unconfirmed' ? 'pending' : outcome;
     } catch (err) {
-      if (!(err instanceof WriterLeaseError)) throw err;
+      if (!(err instanceof WriterLeaseError)) return 'pending';
       sendNotSaved(req, res, new WriterLeaseError(err.reason, true));
       return null;
     }
