@@ -1,39 +1,6 @@
-import { type LeaseRecord, type LeaseStore, leaseLocation, parseLeaseRecord, type StoredLease } from './lease-record.js';
+import { leaseLocation, parseLeaseRecord } from './lease-record.js';
+import { MemoryStore } from './testing/memory-lease-store.js';
 import { liveGeneration, takeLease } from './take-lease.js';
-
-/** A bucket of one object with GCS's generation rule; `between` runs between a read and a write. */
-class MemoryStore implements LeaseStore {
-  stored: StoredLease | null = null;
-  snapshots = new Set<string>();
-  writes = 0;
-  conflicts = 0;
-  private generation = 1000;
-  between: (() => Promise<void>) | null = null;
-
-  async read() {
-    const copy = this.stored && { ...this.stored };
-    const hook = this.between;
-    this.between = null;
-    await hook?.();
-    return copy;
-  }
-  async currentGeneration() {
-    return this.stored?.objectGeneration ?? 0;
-  }
-  async write(record: LeaseRecord, ifGeneration: number) {
-    await Promise.resolve();
-    if ((this.stored?.objectGeneration ?? 0) !== ifGeneration) {
-      this.conflicts++;
-      return { written: false as const };
-    }
-    this.writes++;
-    this.stored = { objectGeneration: ++this.generation, record: { ...record } };
-    return { written: true as const, objectGeneration: this.generation };
-  }
-  async hasSnapshot(generation: string) {
-    return this.snapshots.has(generation);
-  }
-}
 
 const GEN_A = 'aaaaaaaaaaaaaaaa';
 const GEN_B = 'bbbbbbbbbbbbbbbb';

@@ -58,11 +58,6 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
     return this.store !== null;
   }
 
-  /** True once the lease is known to have moved to another instance. */
-  get isLost(): boolean {
-    return this.lost;
-  }
-
   onApplicationBootstrap(): void {
     // Not awaited: the app listens (and serves reads) meanwhile; writes wait for it.
     if (this.enabled) this.ready = this.publish();
@@ -106,7 +101,7 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
         this.logger.error(`Litestream started no generation within ${PUBLISH_WAIT_MS / 1000} s: writes stay refused`);
         return false;
       }
-      return await this.exclusive(() => this.publishGeneration(generation));
+      return await this.exclusive(() => this.publishGeneration(generation, PUBLISH_WAIT_MS));
     } catch (err) {
       this.logger.error(`Could not publish this instance's generation in the writer lease: ${(err as Error).message}`);
       return false;
@@ -121,7 +116,7 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
       if (generation && generation !== this.publishedGeneration) {
         // Litestream began a new generation (it does after a WAL it cannot follow): name it first.
         this.logger.warn(`Litestream moved to generation ${generation}: publishing it in the lease`);
-        if (await this.publishGeneration(generation)) return 'held';
+        if (await this.publishGeneration(generation, this.config.replicationWaitMs)) return 'held';
       } else if ((await this.store!.currentGeneration()) === this.objectGeneration) {
         return 'held';
       } else {
@@ -134,10 +129,10 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
     return 'unconfirmed';
   }
 
-  private async publishGeneration(generation: string): Promise<boolean> {
+  private async publishGeneration(generation: string, waitMs: number): Promise<boolean> {
     const store = this.store!;
     // A successor restores the generation named here: it must have a snapshot in the bucket first.
-    if (!(await poll(() => store.hasSnapshot(generation), PUBLISH_WAIT_MS))) {
+    if (!(await poll(() => store.hasSnapshot(generation), waitMs))) {
       this.logger.error(`Generation ${generation} has no snapshot in the bucket yet: writes stay refused`);
       return false;
     }
