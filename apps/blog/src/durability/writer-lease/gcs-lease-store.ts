@@ -1,7 +1,14 @@
+import { createRequire } from 'node:module';
+
 import type { LeaseLocation, LeaseRecord, LeaseStore, StoredLease } from './lease-record.js';
 import { parseLeaseRecord } from './lease-record.js';
 
+type StorageModule = typeof import('@google-cloud/storage');
 type Bucket = import('@google-cloud/storage').Bucket;
+
+// Why require and not import(): the package's CommonJS build loads in about half the time of its
+// ESM build (~200 ms against ~450 ms here), and the lease is on every cold start's path.
+const requireCjs = createRequire(import.meta.url);
 
 /**
  * The lease in Cloud Storage through @google-cloud/storage (Application Default Credentials; in
@@ -69,7 +76,8 @@ export class GcsLeaseStore implements LeaseStore {
   }
 
   private client(): Promise<Bucket> {
-    this.bucket ??= import('@google-cloud/storage').then(({ Storage }) => {
+    this.bucket ??= Promise.resolve().then(() => {
+      const { Storage } = requireCjs('@google-cloud/storage') as StorageModule;
       // Tests: STORAGE_EMULATOR_HOST is host:port (Litestream's Go client form). The Node client would
       // use it as its base URL without the /storage/v1 prefix; as an endpoint it keeps the real paths
       // (and, being a custom endpoint, sends no credentials).
