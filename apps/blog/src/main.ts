@@ -14,7 +14,7 @@ try {
 const logger = new AppLogger(config.production, config.logLevel);
 try {
   // Imported after the config check so a bad environment fails before Nest and the ORM load.
-  const { createApp } = await import('./app.setup.js');
+  const { createApp, onWriterLeaseLost } = await import('./app.setup.js');
   const app = await createApp(config, logger);
   await app.listen(config.port, config.host);
   logger.log(`Inkstone is listening on ${config.production ? `port ${config.port}` : config.siteUrl}`, 'Bootstrap');
@@ -38,9 +38,8 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM received'));
   process.on('SIGINT', () => shutdown('SIGINT received'));
   // A newer instance took the writer lease: finish in-flight requests and exit, so that this
-  // instance's Litestream stops too. (Already loaded by app.setup; imported here for its type.)
-  const { WriterLeaseService } = await import('./durability/writer-lease/writer-lease.service.js');
-  app.get(WriterLeaseService).onLost(() => shutdown('Writer lease lost'));
+  // instance's Litestream stops too.
+  onWriterLeaseLost(app, () => shutdown('Writer lease lost'));
 } catch (err) {
   if (err instanceof ConfigError || (err as Error).name === 'SecretError') {
     console.error((err as Error).message);

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
+import { ROOT } from './support/process.js';
 import {
   fastLitestreamConfig,
   generationsIn,
@@ -226,6 +227,13 @@ describe('the writer lease at the edges', () => {
     const fresh = inspectDatabase(await restoreInto(gcs, replicaUrl, join(dir, 'live-restore', 'blog.db'), 'live'));
     expect(fresh.slugs.has('after-the-kill')).toBe(true);
     for (const slug of acked) expect(fresh.slugs.has(slug)).toBe(true);
+    // npm run db:pull restores through the same lease-aware choice.
+    const pulled = join(dir, 'pulled', 'blog.db');
+    await run(process.execPath, [join(ROOT, 'dist', 'apps', 'blog', 'src', 'cli', 'db-pull.js'), '--out', pulled], {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, LITESTREAM_REPLICA_URL: replicaUrl, STORAGE_EMULATOR_HOST: gcs.host },
+      timeout: 30_000,
+    });
+    expect(inspectDatabase(pulled).slugs.has('after-the-kill')).toBe(true);
     const c = await start('killed-c', bucket);
     expect(c.output()).toContain(`restoring generation ${live} (named by the writer lease)`);
     expect((await fetch(`${c.base}/posts/after-the-kill`)).status).toBe(200);

@@ -80,14 +80,20 @@ export class GcsLeaseStore implements LeaseStore {
       const { Storage } = requireCjs('@google-cloud/storage') as StorageModule;
       // Tests: STORAGE_EMULATOR_HOST is host:port (Litestream's Go client form). The Node client would
       // use it as its base URL without the /storage/v1 prefix; as an endpoint it keeps the real paths
-      // (and, being a custom endpoint, sends no credentials).
+      // (and, being a custom endpoint, sends no credentials). The client reads the variable only
+      // while it is constructed; it is put back for the processes we start (Litestream).
       const emulator = process.env.STORAGE_EMULATOR_HOST;
       delete process.env.STORAGE_EMULATOR_HOST;
-      const storage = new Storage({
-        ...(emulator ? { apiEndpoint: /^https?:\/\//.test(emulator) ? emulator : `http://${emulator}` } : {}),
-        timeout: this.timeoutMs,
-        retryOptions: { autoRetry: true, maxRetries: 2, totalTimeout: this.timeoutMs / 1000, maxRetryDelay: 1 },
-      });
+      let storage: InstanceType<StorageModule['Storage']>;
+      try {
+        storage = new Storage({
+          ...(emulator ? { apiEndpoint: /^https?:\/\//.test(emulator) ? emulator : `http://${emulator}` } : {}),
+          timeout: this.timeoutMs,
+          retryOptions: { autoRetry: true, maxRetries: 2, totalTimeout: this.timeoutMs / 1000, maxRetryDelay: 1 },
+        });
+      } finally {
+        if (emulator !== undefined) process.env.STORAGE_EMULATOR_HOST = emulator;
+      }
       return storage.bucket(this.location.bucket);
     });
     return this.bucket;
