@@ -18,8 +18,22 @@ export async function loadMigrator(orm: MikroORM): Promise<Migrator> {
 /** Applies pending migrations; names what it applied. */
 export async function migrate(orm: MikroORM): Promise<string[]> {
   if (!(await hasPendingMigrations(orm))) return [];
-  const applied = await (await loadMigrator(orm)).up();
-  return applied.map((m) => m.name);
+  const migrator = await loadMigrator(orm);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await migrator.up()).map((m) => m.name);
+    } catch (err) {
+      // On a brand-new file Litestream takes its own locks while it sets the database up; a
+      // deferred transaction that must upgrade to a write lock then fails at once with
+      // SQLITE_BUSY instead of waiting. The migrations run all-or-nothing, so trying again is safe.
+      if (!isBusy(err) || attempt === 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  return /SQLITE_BUSY|database is locked/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
 }
 
 /** One indexed read instead of loading the migrator: which of our migrations is not recorded. */
