@@ -8,6 +8,8 @@ import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
 import { requestLog } from './common/request-log.middleware.js';
 import { staticAssets } from './common/static-assets.js';
+import { securityHeaders } from './common/security-headers.js';
+import { applyServerTimeouts } from './common/server-timeouts.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
@@ -29,6 +31,7 @@ export async function createApp(
     abortOnError: false,
   });
   configureApp(app, config, logger, await loadPrecompiledViews());
+  applyServerTimeouts(app.getHttpServer());
   await app.init();
   return app;
 }
@@ -41,6 +44,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.engine('hbs', createViewEngine(VIEWS_DIR, views));
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
+  app.use(securityHeaders(config.production));
   app.use(drainingMiddleware);
   app.use(requestLog(logger));
   // Pages from the page cache arrive already compressed (Content-Encoding set), which this skips.
