@@ -9,6 +9,7 @@ import { ContentNotFoundError, ContentValidationError } from './errors.js';
 import { LIMITS } from './post-input.js';
 import { SearchService } from './search.service.js';
 import { slugify } from './slug.js';
+import { cleanText } from './text.js';
 
 export interface TagSummary {
   slug: string;
@@ -36,7 +37,7 @@ export class TagsService {
 
   /** Renames a tag; a name whose slug another tag has already is a merge into that tag. */
   async rename(id: number, name: string): Promise<Tag> {
-    const clean = name.trim().replace(/\s+/g, ' ');
+    const clean = cleanText(name).trim().replace(/\s+/g, ' ');
     const slug = slugify(clean);
     if (!slug || clean.length > LIMITS.tagName)
       throw new ContentValidationError('A tag name needs letters or digits (at most 60 characters).', 'name');
