@@ -52,6 +52,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use('/static', staticAssets.middleware);
   // Forms carry whole posts (up to 500,000 characters, which percent-encoding can triple);
   // uploads are multipart and limited by the media route itself.
+  // The login form is three short fields: a much smaller bound there (body-parser skips a parsed body).
+  app.use(
+    '/admin/login',
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+    express.json({ limit: '16kb' }),
+  );
   app.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 200 }));
   app.use(express.json({ limit: '2mb' }));
 }
