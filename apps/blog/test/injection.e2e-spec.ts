@@ -2,7 +2,9 @@ import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 
-import { loggedInAgent, type Agent } from './support/admin-agent.js';
+import { LoginThrottle } from '@app/auth';
+
+import { csrfFrom, loggedInAgent, type Agent } from './support/admin-agent.js';
 import { rawGet } from './support/media-http.js';
 import { freePort } from './support/process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -218,6 +220,23 @@ describe('injection, traversal and redirects', () => {
     }
     expect(bad).toEqual([]);
     expect(counts()).toEqual(before);
+  });
+
+  it('answers 401, never 5xx, to metacharacters in the login form', async () => {
+    const throttle = t.app.get(LoginThrottle);
+    const bad: string[] = [];
+    for (const value of HOSTILE) {
+      const agent = request.agent(t.server);
+      const token = csrfFrom((await agent.get('/admin/login').expect(200)).text);
+      const res = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ _csrf: token, username: value, password: value, next: value });
+      if (res.status !== 401) bad.push(`${res.status} ${JSON.stringify(value.slice(0, 40))}`);
+      // Each value reaches the password check, not the throttle's 429.
+      for (const client of ['127.0.0.1', '::ffff:127.0.0.1', '::1']) await throttle.succeeded(client);
+    }
+    expect(bad).toEqual([]);
   });
 
   it('never serves a file outside the theme folder or the media table, however the path is encoded', async () => {
