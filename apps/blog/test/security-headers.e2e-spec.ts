@@ -94,7 +94,8 @@ describe('security headers', () => {
       expect({ where, handler: html.match(/\son[a-z]+\s*=/gi) }).toEqual({ where, handler: null });
       expect({ where, styleTag: html.match(/<style/gi) }).toEqual({ where, styleTag: null });
       for (const script of html.match(/<script[^>]*>/gi) ?? []) {
-        expect(script).toMatch(/\ssrc="\/static\/|type="application\/ld\+json"/);
+        // A theme file (by path or through the fingerprinting {{asset}} helper) or JSON-LD data.
+        expect(script).toMatch(/\ssrc="(\/static\/|\{\{asset ')|type="application\/ld\+json"/);
       }
       expect({ where, jsUrl: html.match(/javascript:/gi) }).toEqual({ where, jsUrl: null });
     }
