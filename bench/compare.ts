@@ -18,7 +18,8 @@ const { values, positionals } = parseArgs({
   options: { runs: { type: 'string', default: '10' }, load: { type: 'boolean', default: false } },
 });
 const variants = positionals.map((arg) => {
-  const [label, spec] = arg.split('=');
+  const cut = arg.lastIndexOf('=');
+  const [label, spec] = [arg.slice(0, cut), arg.slice(cut + 1)];
   const [dir, node, cache] = spec.split(',');
   return { label, app: appAt(dir, node || process.execPath, cache ? { NODE_COMPILE_CACHE: cache } : {}) };
 });

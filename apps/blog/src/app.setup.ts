@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
+import { WriterLeaseService } from './durability/writer-lease/writer-lease.service.js';
 import { requestLog } from './common/request-log.middleware.js';
 import { staticAssets } from './common/static-assets.js';
 import { securityHeaders } from './common/security-headers.js';
@@ -34,6 +35,11 @@ export async function createApp(
   applyServerTimeouts(app.getHttpServer());
   await app.init();
   return app;
+}
+
+/** Calls `listener` once when a newer instance has taken the writer lease (main.ts shuts down). */
+export function onWriterLeaseLost(app: NestExpressApplication, listener: () => void): void {
+  app.get(WriterLeaseService).onLost(listener);
 }
 
 export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger, views?: PrecompiledViews): void {

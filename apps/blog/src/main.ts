@@ -14,7 +14,7 @@ try {
 const logger = new AppLogger(config.production, config.logLevel);
 try {
   // Imported after the config check so a bad environment fails before Nest and the ORM load.
-  const { createApp } = await import('./app.setup.js');
+  const { createApp, onWriterLeaseLost } = await import('./app.setup.js');
   const app = await createApp(config, logger);
   await app.listen(config.port, config.host);
   logger.log(`Inkstone is listening on ${config.production ? `port ${config.port}` : config.siteUrl}`, 'Bootstrap');
@@ -23,7 +23,7 @@ try {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal} received: closing`, 'Bootstrap');
+    logger.log(`${signal}: closing`, 'Bootstrap');
     // Cloud Run allows 10 s after SIGTERM; in-flight saves get most of it, Litestream the rest.
     startDraining(app.getHttpServer(), 6_000);
     // Why exit 0: Litestream skips its final sync when the app exits non-zero after SIGTERM.
@@ -35,8 +35,11 @@ try {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM received'));
+  process.on('SIGINT', () => shutdown('SIGINT received'));
+  // A newer instance took the writer lease: finish in-flight requests and exit, so that this
+  // instance's Litestream stops too.
+  onWriterLeaseLost(app, () => shutdown('Writer lease lost'));
 } catch (err) {
   if (err instanceof ConfigError || (err as Error).name === 'SecretError') {
     console.error((err as Error).message);

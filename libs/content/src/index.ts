@@ -53,3 +53,4 @@ export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings 
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
 export { ViewCounterService } from './view-counter.service.js';
+export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -1,7 +1,8 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 
 import { Clock } from './clock.js';
+import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 const FLUSH_EVERY_MS = 30_000;
 const FLUSH_AT_PENDING = 500;
@@ -24,6 +25,7 @@ export class ViewCounterService implements OnModuleDestroy {
   constructor(
     private readonly em: EntityManager,
     private readonly clock: Clock,
+    @Optional() @Inject(WRITE_GATE) private readonly gate?: WriteGate,
   ) {}
 
   /** Counts one view unless the client says it is a robot. */
@@ -87,6 +89,11 @@ export class ViewCounterService implements OnModuleDestroy {
     const batch = this.pending;
     this.pending = new Map();
     this.pendingTotal = 0;
+    // Why drop rather than keep: an instance that lost the writer lease must never write again.
+    if (this.gate && !(await this.gate.mayWrite())) {
+      this.logger.warn(`Dropped ${batch.size} view counts: this instance may not write`);
+      return;
+    }
     const rows = [...batch].map(([key, n]) => {
       const [postId, day] = key.split('|');
       return [Number(postId), day, n] as const;

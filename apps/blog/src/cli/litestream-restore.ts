@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { liveGenerationFor } from '../durability/writer-lease/live-generation.js';
+
 /**
  * The Litestream binary: LITESTREAM_BIN (as start.sh reads it), else the one from the npm
  * package the image and the tests use, else `litestream` on the PATH.
@@ -31,13 +33,19 @@ export interface RestoreOptions {
 }
 
 /**
- * `litestream restore -o FILE [-timestamp T] URL`, the one place a replica is restored by the
- * CLI. Why one small function: which generation to restore (the live writer's) may be chosen
- * here later without touching its callers.
+ * `litestream restore -o FILE [-generation G | -timestamp T] URL`, the one place a replica is
+ * restored by the CLI. The latest state comes from the generation the writer lease names (a plain
+ * restore could pick an abandoned generation that an old instance uploaded to last; see the
+ * README's "Rollouts"). A point in time may lie in an older generation, so `-timestamp` is left
+ * to Litestream's own choice.
  */
-export function restoreReplica(opts: RestoreOptions): Promise<void> {
+export async function restoreReplica(opts: RestoreOptions): Promise<void> {
   const args = ['restore', '-o', opts.outputPath];
   if (opts.timestamp) args.push('-timestamp', opts.timestamp.toISOString());
+  else {
+    const generation = await liveGenerationFor(opts.replicaUrl);
+    if (generation) args.push('-generation', generation);
+  }
   args.push(opts.replicaUrl);
   return new Promise((resolve, reject) => {
     const child = spawn(litestreamBinary(), args, {

@@ -19,9 +19,18 @@ export interface AppConfig {
   readonly litestreamMetricsUrl: string | null;
   /** How long an author's save waits for Litestream to confirm replication. */
   readonly replicationWaitMs: number;
+  /** The writer lease start.sh took for this instance (gcs:// replicas only); null: no lease. */
+  readonly writerLease: WriterLeaseConfig | null;
   readonly logLevel: LogLevel;
   /** Create the welcome post and About page on a database that never had content. */
   readonly demoContent: boolean;
+}
+
+export interface WriterLeaseConfig {
+  /** Random id written into the lease object. */
+  readonly holder: string;
+  /** The lease object's generation right after this instance took it. */
+  readonly objectGeneration: number;
 }
 
 /** Every problem with the environment, reported together so one restart fixes them all. */
@@ -81,6 +90,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!/^\d+$/.test(waitRaw) || replicationWaitMs > 60_000)
     problems.push('REPLICATION_WAIT_MS must be a whole number of milliseconds up to 60000.');
 
+  const writerLease = parseWriterLease(get('WRITER_LEASE_HOLDER'), get('WRITER_LEASE_GENERATION'), replica, problems);
+
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}.`);
 
@@ -100,9 +111,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     litestreamReplicaUrl: replica,
     litestreamMetricsUrl: metrics,
     replicationWaitMs,
+    writerLease,
     logLevel,
     demoContent: demo === 'true' || demo === '1',
   });
+}
+
+/** Set together by start.sh after it took the lease (see scripts/start.sh). */
+function parseWriterLease(
+  holder: string | undefined,
+  generation: string | undefined,
+  replica: string | null,
+  problems: string[],
+): WriterLeaseConfig | null {
+  if (holder === undefined && generation === undefined) return null;
+  if (!holder || !/^[0-9a-f]{8,64}$/.test(holder) || !generation || !/^[1-9]\d{0,20}$/.test(generation)) {
+    problems.push('WRITER_LEASE_HOLDER (hex id) and WRITER_LEASE_GENERATION (a number) are set together, by start.sh.');
+    return null;
+  }
+  if (!replica?.startsWith('gcs://')) problems.push('WRITER_LEASE_HOLDER needs a gcs:// LITESTREAM_REPLICA_URL.');
+  return { holder, objectGeneration: Number(generation) };
 }
 
 function parsePort(raw: string | undefined, fallback: number, problems: string[]): number {

@@ -56,6 +56,11 @@ export interface GcsStandIn {
   failNext(count: number, options?: FaultOptions): void;
   /** Drops any pending faults. */
   clearFaults(): void;
+  /**
+   * Holds the next `count` matching requests until all `count` have arrived, then answers them
+   * together: two clients then see the same state, to race deterministically.
+   */
+  barrier(count: number, match: (req: { method: string; path: string }) => boolean): void;
   stop(): Promise<void>;
 }
 
@@ -207,6 +212,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
   const sessions = new Map<string, UploadSession>();
   const requests: RecordedRequest[] = [];
   const faults: { remaining: number; status: number; match?: FaultOptions['match'] }[] = [];
+  const barriers: { count: number; match: (req: { method: string; path: string }) => boolean; waiting: (() => void)[] }[] = [];
   // Real generations are microsecond timestamps; strictly increasing is what matters.
   let lastGeneration = Date.now() * 1000;
 
@@ -493,6 +499,17 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     // Object names may contain "/": join the rest and decode once.
     const rest = (i: number) => decodeURIComponent(segments.slice(i).join('/'));
 
+    const barrier = barriers.find((b) => b.waiting.length < b.count && b.match({ method, path: record.path }));
+    if (barrier) {
+      await new Promise<void>((resolve) => {
+        barrier.waiting.push(resolve);
+        if (barrier.waiting.length === barrier.count) {
+          barriers.splice(barriers.indexOf(barrier), 1);
+          for (const release of barrier.waiting) release();
+        }
+      });
+    }
+
     const fault = faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method, path: record.path })));
     if (fault) {
       fault.remaining--;
@@ -608,6 +625,9 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     requests,
     failNext(count, options = {}) {
       faults.push({ remaining: count, status: options.status ?? 503, match: options.match });
+    },
+    barrier(count, match) {
+      barriers.push({ count, match, waiting: [] });
     },
     clearFaults() {
       faults.length = 0;

@@ -1,0 +1,213 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
+import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
+import { HttpAdmin } from './support/http-admin.js';
+import {
+  fastLitestreamConfig,
+  inspectDatabase,
+  leaseGeneration,
+  leaseIn,
+  REPLICA_PATH,
+  restoreInto,
+  seededRandom,
+  startFresh,
+} from './support/rollout.js';
+
+/**
+ * Zero-loss rollouts: instance A (start.sh → writer lease → restore → Litestream → app) takes saves
+ * while instance B starts on the same replica, the way Cloud Run overlaps two revisions. Every save
+ * acknowledged by either must be in B and in a fresh restore; a refused save is never half there;
+ * A exits by itself.
+ *
+ * ROLLOUT_ROUNDS (default 20) and ROLLOUT_SEED replay or lengthen the simulation.
+ */
+
+const ROUNDS = Number(process.env.ROLLOUT_ROUNDS ?? 20);
+const SEED = Number(process.env.ROLLOUT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const slugOf = (title: string) => title.toLowerCase().replace(/ /g, '-');
+
+type Outcome = 'replicated' | 'pending' | 'refused' | 'failed';
+
+/** Refusals whose page was not the promised one (503, Retry-After, the "moving" message). */
+const badRefusals: string[] = [];
+
+/** One save over HTTP and what the author was told. */
+async function save(admin: HttpAdmin, title: string): Promise<Outcome> {
+  try {
+    const res = await admin.request('POST', '/admin/posts/new', {
+      _csrf: admin.csrf,
+      title,
+      markdown: `Body of ${title}.`,
+      status: 'published',
+      tags: 'durability',
+    });
+    const location = res.headers.get('location') ?? '';
+    if (res.status === 303 && location.endsWith('replication=replicated')) return 'replicated';
+    if (res.status === 303 && location.endsWith('replication=pending')) return 'pending';
+    if (res.status === 503) {
+      const page = await res.text();
+      if (res.headers.get('retry-after') !== '5' || !/the site is moving to a new version/.test(page)) badRefusals.push(page);
+      return 'refused';
+    }
+    return 'failed';
+  } catch {
+    return 'failed'; // the connection went away: the author was told nothing
+  }
+}
+
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('rollouts with a writer lease in the bucket', () => {
+  let dir: string;
+  let gcs: GcsStandIn;
+  let config: string;
+  const running: Instance[] = [];
+  /** Ends the save loops of a round, also when the round failed half-way. */
+  let stop = false;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-rollout-'));
+    gcs = await startGcsStandIn();
+    config = fastLitestreamConfig(dir);
+  });
+  afterEach(() => {
+    stop = true;
+    for (const instance of running.splice(0)) killHard(instance);
+  });
+  afterAll(async () => {
+    await gcs.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(name: string, bucket: string): Promise<Instance> {
+    const instance = await startInstance({
+      databasePath: join(dir, name, 'blog.db'),
+      replicaUrl: `gcs://${bucket}/${REPLICA_PATH}`,
+      env: { STORAGE_EMULATOR_HOST: gcs.host, LITESTREAM_CONFIG: config, K_REVISION: name },
+    });
+    running.push(instance);
+    return instance;
+  }
+
+  it(
+    `hands over without losing an acknowledged save (${ROUNDS} rounds, random timing)`,
+    async () => {
+      console.log(`rollout: seed ${SEED} (replay with ROLLOUT_SEED=${SEED})`);
+      const random = seededRandom(SEED);
+      const bucket = 'rollout';
+      const replicaUrl = `gcs://${bucket}/${REPLICA_PATH}`;
+      const stats = { replicated: 0, pending: 0, refused: 0, refusedPresent: 0, failed: 0 };
+      const acked = new Set<string>();
+      const refused = new Set<string>();
+      let worstServing = 0;
+      let worstAExit = 0;
+
+      // A chain of rollouts: each round's new instance is the next round's old one.
+      let a = await startFresh((name) => start(name, bucket), 'i0');
+      let adminA = new HttpAdmin(a.base);
+      await adminA.login('admin', ADMIN_PASSWORD);
+      for (let round = 0; round < ROUNDS; round++) {
+        const outcomes = new Map<string, Outcome>();
+        let adminB: HttpAdmin | null = null;
+        stop = false;
+        let aDone = false;
+        let aExitedAt = 0;
+        const oldA = a;
+        const oldAdminA = adminA;
+        void oldA.exited.then(() => {
+          aDone = true;
+          aExitedAt = Date.now();
+        });
+        // Two authors' tabs: one stays on A until A is gone, the other moves to B once B serves.
+        const writer = async (w: number) => {
+          for (let n = 0; !stop; n++) {
+            const target = w === 0 && !aDone ? oldAdminA : (adminB ?? oldAdminA);
+            if (target === oldAdminA && aDone) {
+              await sleep(20);
+              continue;
+            }
+            const title = `R${round} W${w} N${n}`;
+            const outcome = await save(target, title);
+            outcomes.set(title, outcome);
+            if (outcome === 'failed') await sleep(50); // A is going away: do not spin
+          }
+        };
+        const writers = [writer(0), writer(1)];
+
+        await sleep(200 + random() * 1200); // A takes saves for a while
+        const bStarted = Date.now();
+        const name = `i${round + 1}`;
+        const b = await start(name, bucket);
+        const admin = new HttpAdmin(b.base);
+        await admin.login('admin', ADMIN_PASSWORD);
+        // B serves writes once a save on it is acknowledged as replicated.
+        for (let n = 0; ; n++) {
+          const title = `R${round} B-probe ${n}`;
+          const outcome = await save(admin, title);
+          outcomes.set(title, outcome);
+          if (outcome === 'replicated') break;
+          if (Date.now() - bStarted > 30_000) throw new Error(`B never served a write:\n${b.output()}`);
+          await sleep(50);
+        }
+        worstServing = Math.max(worstServing, Date.now() - bStarted);
+        adminB = admin;
+
+        const aExit = await within(20_000, `A's exit in round ${round}:\n${oldA.output()}`, oldA.exited);
+        worstAExit = Math.max(worstAExit, aExitedAt - bStarted);
+        expect(aExit).toEqual({ code: 0, signal: null });
+        expect(oldA.output()).toContain('The writer lease moved to a newer instance');
+        await sleep(random() * 400); // B alone for a while
+        stop = true;
+        await Promise.all(writers);
+
+        for (const [title, outcome] of outcomes) {
+          stats[outcome]++;
+          if (outcome === 'replicated') acked.add(slugOf(title));
+          if (outcome === 'refused') refused.add(slugOf(title));
+        }
+        // B (still running) has every save acknowledged so far, none half-written, and the lease
+        // names B and the generation B's Litestream writes.
+        const inB = inspectDatabase(join(dir, name, 'blog.db'));
+        expect(inB.integrity).toBe('ok');
+        expect(inB.partial).toEqual([]);
+        expect([...acked].filter((slug) => !inB.slugs.has(slug))).toEqual([]);
+        const lease = leaseIn(gcs, bucket);
+        expect(lease?.holder).toBe(/took the writer lease as ([0-9a-f]+)/.exec(b.output())?.[1]);
+        expect(lease?.generation).toBe(readFileSync(join(dir, name, '.blog.db-litestream', 'generation'), 'utf8').trim());
+        a = b;
+        adminA = admin;
+      }
+
+      a.child.kill('SIGTERM');
+      expect(await within(15_000, 'the last instance to exit', a.exited)).toEqual({ code: 0, signal: null });
+      expect(await leaseGeneration(gcs, replicaUrl)).toBe(leaseIn(gcs, bucket)?.generation);
+      const fresh = inspectDatabase(await restoreInto(gcs, replicaUrl, join(dir, 'restore', 'blog.db'), 'live'));
+      expect(fresh.integrity).toBe('ok');
+      expect(fresh.partial).toEqual([]);
+      expect([...acked].filter((slug) => !fresh.slugs.has(slug))).toEqual([]);
+      stats.refusedPresent = [...refused].filter((slug) => fresh.slugs.has(slug)).length;
+      console.log(
+        `rollout: ${ROUNDS} handovers; saves acknowledged as replicated ${stats.replicated} (lost 0), pending ${stats.pending}, ` +
+          `refused ${stats.refused} (${stats.refusedPresent} of them present whole: refused after replication), ` +
+          `failed (connection closed by the exiting instance) ${stats.failed}; ` +
+          `worst B start → B serving writes ${worstServing} ms, worst B start → A exited ${worstAExit} ms`,
+      );
+      expect(stats.replicated).toBeGreaterThanOrEqual(ROUNDS * 3);
+      expect(stats.refused).toBeGreaterThan(0);
+      expect(badRefusals).toEqual([]);
+    },
+    60_000 + ROUNDS * 20_000,
+  );
+});

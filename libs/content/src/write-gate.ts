@@ -1,0 +1,10 @@
+/**
+ * Asked before a background write that no request is waiting for (the view counters). The app
+ * provides it when it runs with a writer lease (another instance may have taken over the database);
+ * without one, every write is allowed.
+ */
+export interface WriteGate {
+  mayWrite(): Promise<boolean>;
+}
+
+export const WRITE_GATE = Symbol('WRITE_GATE');
