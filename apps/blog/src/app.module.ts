@@ -28,7 +28,8 @@ export class AppModule {
         ServeStaticModule.forRoot({
           rootPath: PUBLIC_DIR,
           serveRoot: '/static',
-          serveStaticOptions: { index: false, fallthrough: true, maxAge: '1h' },
+          // redirect: false: a directory is a 404, not a 301 to itself with a slash.
+          serveStaticOptions: { index: false, redirect: false, fallthrough: true, maxAge: '1h' },
         }),
         ContentModule,
         AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),

@@ -9,6 +9,8 @@ import { drainingMiddleware } from './common/draining.js';
 import { WriterLeaseService } from './durability/writer-lease/writer-lease.service.js';
 import { requestLog } from './common/request-log.middleware.js';
 import { staticAssets } from './common/static-assets.js';
+import { securityHeaders } from './common/security-headers.js';
+import { applyServerTimeouts } from './common/server-timeouts.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
@@ -30,6 +32,7 @@ export async function createApp(
     abortOnError: false,
   });
   configureApp(app, config, logger, await loadPrecompiledViews());
+  applyServerTimeouts(app.getHttpServer());
   await app.init();
   return app;
 }
@@ -47,6 +50,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.engine('hbs', createViewEngine(VIEWS_DIR, views));
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
+  app.use(securityHeaders(config.production));
   app.use(drainingMiddleware);
   app.use(requestLog(logger));
   // Pages from the page cache arrive already compressed (Content-Encoding set), which this skips.
@@ -54,6 +58,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use('/static', staticAssets.middleware);
   // Forms carry whole posts (up to 500,000 characters, which percent-encoding can triple);
   // uploads are multipart and limited by the media route itself.
+  // The login form is three short fields: a much smaller bound there (body-parser skips a parsed body).
+  app.use(
+    '/admin/login',
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+    express.json({ limit: '16kb' }),
+  );
   app.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 200 }));
   app.use(express.json({ limit: '2mb' }));
 }

@@ -98,7 +98,8 @@ export class AuthService {
   /** The user for these credentials, or null. Takes the same time whether or not the user exists. */
   async verifyCredentials(username: string, password: string): Promise<User | null> {
     await this.accountCheck;
-    const user = await this.em.findOne(User, { username });
+    // No username holds a control character, and a NUL would cut the SQL text SQLite is handed (500).
+    const user = /\p{Cc}/u.test(username) ? null : await this.em.findOne(User, { username });
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), password);
     return user && ok ? user : null;
   }

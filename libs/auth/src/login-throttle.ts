@@ -8,7 +8,9 @@ const CLIENT_WINDOW_S = 15 * 60;
 const FAILURES_GLOBAL = 100;
 
 /**
- * Login back-off, in memory (one instance). Only failures count; a success clears the client.
+ * Login back-off, in memory (one instance). Every attempt takes a point before the password is
+ * checked, and a success gives it back: taking it afterwards would let guesses sent in parallel
+ * all pass the check before any failure was counted (22 of 1,000 got through, sent 25 at a time).
  * Once blocked, a client waits out the window (429 with Retry-After) whatever it sends.
  */
 @Injectable()
@@ -16,19 +18,25 @@ export class LoginThrottle {
   private readonly perClient = new RateLimiterMemory({ points: FAILURES_PER_CLIENT, duration: CLIENT_WINDOW_S });
   private readonly global = new RateLimiterMemory({ points: FAILURES_GLOBAL, duration: 3600 });
 
-  /** Seconds to wait before this client may try again, or 0. */
-  async retryAfter(client: string): Promise<number> {
-    const [mine, all] = await Promise.all([this.perClient.get(client), this.global.get('all')]);
-    const wait = (r: RateLimiterRes | null, limit: number) =>
-      r && r.consumedPoints >= limit ? Math.ceil(r.msBeforeNext / 1000) : 0;
-    return Math.max(wait(mine, FAILURES_PER_CLIENT), wait(all, FAILURES_GLOBAL));
+  /** Takes one attempt from the client's and everyone's allowance: 0 if allowed, else seconds to wait. */
+  async reserve(client: string): Promise<number> {
+    const mine = await this.take(this.perClient, client);
+    if (mine > 0) return mine;
+    return this.take(this.global, 'all');
   }
 
-  async failed(client: string): Promise<void> {
-    await Promise.all([this.perClient.penalty(client, 1), this.global.penalty('all', 1)]);
-  }
-
+  /** The attempt was the right password: it does not count, and the client starts afresh. */
   async succeeded(client: string): Promise<void> {
-    await this.perClient.delete(client);
+    await Promise.all([this.perClient.delete(client), this.global.reward('all', 1)]);
+  }
+
+  private async take(limiter: RateLimiterMemory, key: string): Promise<number> {
+    try {
+      await limiter.consume(key, 1);
+      return 0;
+    } catch (rejected) {
+      if (rejected instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
+      throw rejected;
+    }
   }
 }

@@ -6,7 +6,7 @@ import { Page } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { type ContentInput, validateInput } from './post-input.js';
-import { slugify, uniqueSlug } from './slug.js';
+import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { visiblePages } from './visibility.js';
 
 /**
@@ -39,7 +39,9 @@ export class PagesService {
     private readonly events: ContentEvents,
   ) {}
 
-  findVisibleBySlug(slug: string): Promise<Page | null> {
+  async findVisibleBySlug(slug: string): Promise<Page | null> {
+    // Why: a string that is no slug cannot match one, and a NUL in it would make SQLite's SQL text fail (500).
+    if (!isValidSlug(slug)) return null;
     return this.em.findOne(Page, { ...visiblePages, slug });
   }
 

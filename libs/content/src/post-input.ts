@@ -1,6 +1,7 @@
 import { POST_STATUSES, type PostStatus } from './entities/index.js';
 import { ContentValidationError } from './errors.js';
 import { isValidSlug, slugify } from './slug.js';
+import { cleanText } from './text.js';
 
 /** What the author submits for a post or a page, already parsed from the form. */
 export interface ContentInput {
@@ -23,11 +24,11 @@ export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrd
 }
 
 export function validateInput(input: ContentInput): ValidInput {
-  const title = (input.title ?? '').trim();
+  const title = cleanText(input.title ?? '').trim();
   if (!title) throw new ContentValidationError('A title is required.', 'title');
   if (title.length > LIMITS.title)
     throw new ContentValidationError(`The title is longer than ${LIMITS.title} characters.`, 'title');
-  const markdown = input.markdown ?? '';
+  const markdown = cleanText(input.markdown ?? '');
   if (markdown.length > LIMITS.markdown) {
     throw new ContentValidationError(`The text is longer than ${LIMITS.markdown} characters.`, 'markdown');
   }
@@ -42,7 +43,7 @@ export function validateInput(input: ContentInput): ValidInput {
     slug = slugify(input.slug);
     if (!isValidSlug(slug)) throw new ContentValidationError('The slug needs at least one letter or digit.', 'slug');
   }
-  const tags = [...new Set((input.tags ?? []).map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean))];
+  const tags = [...new Set((input.tags ?? []).map((t) => cleanText(t).trim().replace(/\s+/g, ' ')).filter(Boolean))];
   if (tags.length > LIMITS.tags) throw new ContentValidationError(`At most ${LIMITS.tags} tags.`, 'tags');
   const longTag = tags.find((t) => t.length > LIMITS.tagName || !slugify(t));
   if (longTag !== undefined) throw new ContentValidationError(`The tag "${longTag}" is too long or has no letters.`, 'tags');

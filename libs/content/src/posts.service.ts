@@ -9,7 +9,7 @@ import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { type ContentInput, validateInput } from './post-input.js';
 import { SearchService } from './search.service.js';
-import { slugify, uniqueSlug } from './slug.js';
+import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';
 import { visiblePosts } from './visibility.js';
 
@@ -67,7 +67,9 @@ export class PostsService {
     });
   }
 
-  findVisibleBySlug(slug: string): Promise<Post | null> {
+  async findVisibleBySlug(slug: string): Promise<Post | null> {
+    // Why: a string that is no slug cannot match one, and a NUL in it would make SQLite's SQL text fail (500).
+    if (!isValidSlug(slug)) return null;
     return this.em.findOne(Post, { $and: [visiblePosts(this.clock.now()), { slug }] }, { populate: ['tags'] });
   }
 
@@ -169,6 +171,7 @@ export class PostsService {
 
   /** The current slug of a visible post that used to live at `slug`, for a 301. */
   async redirectFor(slug: string): Promise<string | null> {
+    if (!isValidSlug(slug)) return null;
     const redirect = await this.em.findOne(SlugRedirect, { fromSlug: slug }, { populate: ['post'] });
     return redirect && redirect.post.isVisibleAt(this.clock.now()) ? redirect.post.slug : null;
   }

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { ContentEvents } from './content-events.js';
 import { Setting } from './entities/index.js';
 import { ContentValidationError } from './errors.js';
+import { cleanText } from './text.js';
 import type { NavItem } from './pages.service.js';
 
 export interface SiteSettings {
@@ -103,7 +104,7 @@ function pickValid(stored: Record<string, unknown>): Partial<SiteSettings> {
 
 export function validateSettings(s: SiteSettings): SiteSettings {
   const text = (v: string, field: keyof SiteSettings, max: number) => {
-    const t = String(v ?? '').trim();
+    const t = cleanText(String(v ?? '')).trim();
     if (t.length > max) throw new ContentValidationError(`${field} is longer than ${max} characters.`, field);
     return t;
   };
@@ -111,7 +112,8 @@ export function validateSettings(s: SiteSettings): SiteSettings {
     (list ?? []).slice(0, 20).map((l) => {
       const label = text(l.label, field, 100);
       const url = text(l.url, field, 500);
-      if (!label || !/^(https?:\/\/|\/(?![/\\])|mailto:)/i.test(url)) {
+      // No whitespace or control character inside: browsers drop some (/<tab>/evil.example is //evil.example).
+      if (!label || !/^(https?:\/\/|\/(?![/\\])|mailto:)/i.test(url) || /[\s\p{Cc}]/u.test(url)) {
         throw new ContentValidationError(`Each link in ${field} needs a label and an http(s), mailto: or /path URL.`, field);
       }
       return { label, url };

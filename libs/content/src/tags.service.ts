@@ -8,7 +8,8 @@ import { Post, Tag } from './entities/index.js';
 import { ContentNotFoundError, ContentValidationError } from './errors.js';
 import { LIMITS } from './post-input.js';
 import { SearchService } from './search.service.js';
-import { slugify } from './slug.js';
+import { isValidSlug, slugify } from './slug.js';
+import { cleanText } from './text.js';
 
 export interface TagSummary {
   slug: string;
@@ -36,7 +37,7 @@ export class TagsService {
 
   /** Renames a tag; a name whose slug another tag has already is a merge into that tag. */
   async rename(id: number, name: string): Promise<Tag> {
-    const clean = name.trim().replace(/\s+/g, ' ');
+    const clean = cleanText(name).trim().replace(/\s+/g, ' ');
     const slug = slugify(clean);
     if (!slug || clean.length > LIMITS.tagName)
       throw new ContentValidationError('A tag name needs letters or digits (at most 60 characters).', 'name');
@@ -93,7 +94,9 @@ export class TagsService {
     for (const post of posts) await this.search.index(em, post);
   }
 
-  findBySlug(slug: string): Promise<Tag | null> {
+  async findBySlug(slug: string): Promise<Tag | null> {
+    // Why: a string that is no slug cannot match one, and a NUL in it would make SQLite's SQL text fail (500).
+    if (!isValidSlug(slug)) return null;
     return this.em.findOne(Tag, { slug });
   }
 

@@ -35,7 +35,8 @@ export class AuthController {
     const client = req.ip ?? 'unknown';
     const username = field(body, 'username').slice(0, 200);
     const next = safeNext(field(body, 'next'));
-    const wait = await this.throttle.retryAfter(client);
+    // Counted before the check, so that parallel guesses cannot all slip through it.
+    const wait = await this.throttle.reserve(client);
     if (wait > 0) {
       this.logger.warn(`Login throttled for ${JSON.stringify(username)} (retry in ${wait}s)`);
       res.setHeader('Retry-After', String(wait));
@@ -47,7 +48,6 @@ export class AuthController {
     }
     const user = await this.auth.verifyCredentials(username, field(body, 'password').slice(0, 1024));
     if (!user) {
-      await this.throttle.failed(client);
       this.logger.warn(`Login failed for ${JSON.stringify(username)}`);
       return this.render(res, HttpStatus.UNAUTHORIZED, { next, username, error: 'Wrong username or password.' });
     }

@@ -102,6 +102,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof MediaInUseError) return { status: 409, message: exception.message };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status === 413) {
+        // body-parser's error, passed on by Nest as the cause, knows the bound of the route it hit.
+        const limit = (exception.cause as { type?: unknown; limit?: unknown } | undefined)?.limit;
+        if (typeof limit === 'number') return { status, message: `Too large: this form may be at most ${formatBytes(limit)}.` };
+      }
       const body = exception.getResponse();
       const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       // A route with its own limit (the import) says so; multer's generic "File too large" does not.
@@ -113,8 +118,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     // body-parser and friends throw errors carrying a status (413 too large, 400 bad JSON).
     const status = (exception as { status?: unknown })?.status;
-    if (status === 413) return { status, message: 'Too large: forms may be at most 2 MB.' };
+    if (status === 413) {
+      const limit = (exception as { limit?: unknown }).limit;
+      const size = typeof limit === 'number' ? formatBytes(limit) : '2 MB';
+      return { status, message: `Too large: this form may be at most ${size}.` };
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: '' };
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: '' };
   }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }

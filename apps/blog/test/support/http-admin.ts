@@ -25,12 +25,17 @@ export class HttpAdmin {
     return { status: res.status, location: res.headers.get('location') };
   }
 
+  /** The Cookie header this client sends, for requests it does not make itself (multipart uploads). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   async request(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Response> {
     const res = await fetch(`${this.base}${path}`, {
       method,
       redirect: 'manual',
       headers: {
-        Cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        Cookie: this.cookieHeader(),
         ...(form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
       },
       body: form ? new URLSearchParams(form).toString() : undefined,
