@@ -3,6 +3,8 @@ import compression from 'compression';
 import express from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
+import { ViewCounterService } from '@app/content';
+
 import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
@@ -14,6 +16,8 @@ import { applyServerTimeouts } from './common/server-timeouts.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
+import { pageCacheMiddleware } from './site/page-cache.middleware.js';
+import { PageCache } from './site/page-cache.service.js';
 import { createViewEngine } from './views/handlebars-engine.js';
 import { loadPrecompiledViews, type PrecompiledViews } from './views/precompiled.js';
 
@@ -53,6 +57,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use(securityHeaders(config.production));
   app.use(drainingMiddleware);
   app.use(requestLog(logger));
+  // Reader pages from memory, before anything else a hit does not need.
+  app.use(pageCacheMiddleware(app.get(PageCache), app.get(ViewCounterService)));
   // Pages from the page cache arrive already compressed (Content-Encoding set), which this skips.
   app.use(compression());
   app.use('/static', staticAssets.middleware);

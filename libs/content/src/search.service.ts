@@ -73,21 +73,31 @@ export class SearchService {
     // Why a number: the ORM stores SQLite datetimes as epoch milliseconds.
     const visible = this.clock.now().getTime();
     const conn = this.em.getConnection();
+    // CROSS JOIN keeps the full-text index as the outer loop. With a plain JOIN SQLite may walk
+    // every post and run the MATCH once per post: 4 s instead of 0.1 s on 10,000 posts.
+    const from = `post_search CROSS JOIN post p ON p.id = post_search.rowid`;
     const where = `post_search MATCH ? AND p.status = 'published' AND p.published_at <= ?`;
-    const rows = await conn.execute<{ slug: string; title: string; published_at: number | string; t: string; s: string }[]>(
-      `SELECT p.slug, p.title, p.published_at,
-              highlight(post_search, 0, ?, ?) AS t,
-              snippet(post_search, 1, ?, ?, '…', 24) AS s
-         FROM post_search JOIN post p ON p.id = post_search.rowid
-        WHERE ${where}
+    const ranked = await conn.execute<{ id: number }[]>(
+      `SELECT p.id FROM ${from} WHERE ${where}
         ORDER BY bm25(post_search, 10.0, 1.0, 5.0), p.published_at DESC
         LIMIT ? OFFSET ?`,
-      [OPEN, CLOSE, OPEN, CLOSE, fts, visible, limit, offset],
+      [fts, visible, limit, offset],
     );
-    const [{ n }] = await conn.execute<{ n: number }[]>(
-      `SELECT count(*) AS n FROM post_search JOIN post p ON p.id = post_search.rowid WHERE ${where}`,
-      [fts, visible],
-    );
+    // Highlights and snippets for the page's hits only: in the ranking query SQLite would make
+    // them for every match before sorting.
+    const ids = ranked.map((r) => r.id);
+    const rows = ids.length
+      ? await conn.execute<{ id: number; slug: string; title: string; published_at: number | string; t: string; s: string }[]>(
+          `SELECT p.id, p.slug, p.title, p.published_at,
+                  highlight(post_search, 0, ?, ?) AS t,
+                  snippet(post_search, 1, ?, ?, '…', 24) AS s
+             FROM ${from}
+            WHERE post_search MATCH ? AND post_search.rowid IN (${ids.map(() => '?').join(', ')})`,
+          [OPEN, CLOSE, OPEN, CLOSE, fts, ...ids],
+        )
+      : [];
+    rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    const [{ n }] = await conn.execute<{ n: number }[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, [fts, visible]);
     return {
       query,
       total: n,

@@ -1,9 +1,8 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
-import { ViewCounterService } from '@app/content';
+import type { ViewCounterService } from '@app/content';
 
-import { CachedPage, type Encoding, PageCache } from './page-cache.service.js';
+import { CachedPage, type Encoding, type PageCache } from './page-cache.service.js';
 
 /**
  * Public pages may sit in a CDN or proxy for a minute; browsers revalidate every time, which the
@@ -31,67 +30,62 @@ export function countsViewOf(req: Request, postId: number): void {
 }
 
 /**
- * Serves reader pages from PageCache, and stores what the controllers render. Runs before the
- * site context is loaded, so a hit costs a Map lookup and a write of ready bytes.
+ * Serves reader pages from PageCache, and stores what the controllers render. Mounted by
+ * configureApp right after the security headers and the request log, before compression, body
+ * parsing and Nest's router: a hit costs a Map lookup and a write of ready bytes.
  */
-@Injectable()
-export class PageCacheMiddleware implements NestMiddleware {
-  constructor(
-    private readonly cache: PageCache,
-    private readonly views: ViewCounterService,
-  ) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
+export function pageCacheMiddleware(cache: PageCache, views: ViewCounterService) {
+  return (req: Request, res: Response, next: NextFunction): void => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(req.path)) return next();
     const key = req.originalUrl;
-    const generation = this.cache.currentGeneration;
-    this.cache.get(key).then((page) => {
+    const generation = cache.currentGeneration;
+    cache.get(key).then((page) => {
       if (page) {
-        if (page.viewOf !== undefined) this.views.record(page.viewOf, req.get('user-agent'));
-        return this.respond(req, res, key, page);
+        if (page.viewOf !== undefined) views.record(page.viewOf, req.get('user-agent'));
+        return respond(req, res, cache, key, page);
       }
-      this.capture(req, res, key, generation);
+      capture(req, res, cache, key, generation);
       next();
     }, next);
-  }
+  };
+}
 
-  /** Wraps res.send for this response: a cacheable 200 is stored, then sent like a hit. */
-  private capture(req: Request, res: Response, key: string, generation: number): void {
-    const send = res.send.bind(res);
-    res.send = (body?: unknown) => {
-      res.send = send;
-      // res.send would type a string as HTML itself, after this point.
-      const type = String(res.getHeader('Content-Type') ?? (typeof body === 'string' ? 'text/html; charset=utf-8' : ''));
-      const cacheable =
-        res.statusCode === 200 &&
-        !res.getHeader('Set-Cookie') &&
-        !res.getHeader('Cache-Control') &&
-        CACHEABLE_TYPES.test(type) &&
-        (typeof body === 'string' || Buffer.isBuffer(body));
-      if (!cacheable) return send(body);
-      const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf.get(req));
-      this.cache.store(key, page, generation);
-      this.respond(req, res, key, page);
-      return res;
-    };
-  }
+/** Wraps res.send for this response: a cacheable 200 is stored, then sent like a hit. */
+function capture(req: Request, res: Response, cache: PageCache, key: string, generation: number): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => {
+    res.send = send;
+    // res.send would type a string as HTML itself, after this point.
+    const type = String(res.getHeader('Content-Type') ?? (typeof body === 'string' ? 'text/html; charset=utf-8' : ''));
+    const cacheable =
+      res.statusCode === 200 &&
+      !res.getHeader('Set-Cookie') &&
+      !res.getHeader('Cache-Control') &&
+      CACHEABLE_TYPES.test(type) &&
+      (typeof body === 'string' || Buffer.isBuffer(body));
+    if (!cacheable) return send(body);
+    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf.get(req));
+    cache.store(key, page, generation);
+    respond(req, res, cache, key, page);
+    return res;
+  };
+}
 
-  private respond(req: Request, res: Response, key: string, page: CachedPage): void {
-    const encoding = preferredEncoding(req);
-    res.status(200);
-    res.setHeader('Content-Type', page.contentType);
-    res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
-    res.setHeader('Vary', 'Accept-Encoding');
-    res.setHeader('ETag', page.etag(encoding));
-    if (req.fresh) {
-      res.status(304).end();
-      return;
-    }
-    const before = page.size;
-    const body = page.bodyFor(encoding);
-    if (page.size !== before) this.cache.grew(key, before);
-    if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
-    res.setHeader('Content-Length', body.length);
-    res.end(req.method === 'HEAD' ? undefined : body);
+function respond(req: Request, res: Response, cache: PageCache, key: string, page: CachedPage): void {
+  const encoding = preferredEncoding(req);
+  res.status(200);
+  res.setHeader('Content-Type', page.contentType);
+  res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('ETag', page.etag(encoding));
+  if (req.fresh) {
+    res.status(304).end();
+    return;
   }
+  const before = page.size;
+  const body = page.bodyFor(encoding);
+  if (page.size !== before) cache.grew(key, before);
+  if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
+  res.setHeader('Content-Length', body.length);
+  res.end(req.method === 'HEAD' ? undefined : body);
 }

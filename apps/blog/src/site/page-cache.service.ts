@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import { RequestContext } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 
 import { Clock, ContentEvents, PostsService } from '@app/content';
@@ -72,6 +74,7 @@ export class PageCache {
     events: ContentEvents,
     private readonly posts: PostsService,
     private readonly clock: Clock,
+    private readonly em: EntityManager,
   ) {
     events.onChange(() => this.clear());
   }
@@ -138,7 +141,8 @@ export class PageCache {
   private async expireScheduled(): Promise<void> {
     if (this.nextDue === undefined) {
       const generation = this.generation;
-      const due = (await this.posts.nextScheduledAt())?.getTime() ?? null;
+      // Looked up before Nest's per-request ORM context exists: give the query its own.
+      const due = (await RequestContext.create(this.em, () => this.posts.nextScheduledAt()))?.getTime() ?? null;
       if (generation === this.generation) this.nextDue = due;
       return;
     }

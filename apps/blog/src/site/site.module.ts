@@ -6,7 +6,6 @@ import { FeedsController } from './feeds.controller.js';
 import { HealthController } from './health.controller.js';
 import { HomeController } from './home.controller.js';
 import { MediaController } from './media.controller.js';
-import { PageCacheMiddleware } from './page-cache.middleware.js';
 import { PageCache } from './page-cache.service.js';
 import { PagesController } from './pages.controller.js';
 import { PostsController } from './posts.controller.js';
@@ -35,7 +34,6 @@ import { TagsController } from './tags.controller.js';
 })
 export class SiteModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // The cache first: a hit needs neither the site context nor a controller.
-    consumer.apply(PageCacheMiddleware, SiteLocalsMiddleware).exclude('healthz').forRoutes('{*splat}');
+    consumer.apply(SiteLocalsMiddleware).exclude('healthz').forRoutes('{*splat}');
   }
 }
