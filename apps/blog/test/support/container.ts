@@ -46,6 +46,9 @@ export async function startInstance(opts: {
     SESSION_SECRET: 'a-session-secret-for-the-durability-tests-0123456789',
     LOG_LEVEL: 'warn',
     DEMO_CONTENT: 'false',
+    // A loaded CI machine (2 cores, parallel suites) can take Litestream past the production bound of
+    // 5 s; tests that want "pending" set their own bound.
+    REPLICATION_WAIT_MS: '20000',
     ...opts.env,
   });
   const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
