@@ -106,11 +106,25 @@ describe('page cache, ETags, compression and fingerprinted assets', () => {
     expect(cache.stats().entries).toBe(0);
   });
 
-  it('keeps a flood of distinct URLs within its memory bound', async () => {
-    for (let i = 0; i < 30; i++) await request(t.server).get(`/?utm=${i}`).expect(200);
-    const { entries, bytes } = cache.stats();
-    expect(entries).toBeGreaterThan(0);
-    expect(bytes).toBeLessThanOrEqual(24 * 1024 * 1024);
+  it('keeps a flood of distinct URLs within its memory bound, dropping the least recently used', async () => {
+    cache.clear();
+    await request(t.server).get('/?utm=0').set('Accept-Encoding', 'identity').expect(200);
+    const onePage = cache.stats().bytes;
+    cache.maxBytes = onePage * 3.5;
+    try {
+      for (let i = 1; i < 30; i++) await request(t.server).get(`/?utm=${i}`).set('Accept-Encoding', 'identity').expect(200);
+      const { entries, bytes } = cache.stats();
+      expect(bytes).toBeLessThanOrEqual(cache.maxBytes);
+      expect(entries).toBe(3);
+      const before = cache.stats();
+      await request(t.server).get('/?utm=29').set('Accept-Encoding', 'identity').expect(200); // newest: still there
+      await request(t.server).get('/?utm=0').set('Accept-Encoding', 'identity').expect(200); // oldest: evicted
+      const after = cache.stats();
+      expect(after.hits - before.hits).toBe(1);
+      expect(after.misses - before.misses).toBe(1);
+    } finally {
+      cache.maxBytes = 24 * 1024 * 1024;
+    }
   });
 
   it('links the theme files by content hash, cacheable for a year, and still serves the plain names', async () => {

@@ -64,6 +64,8 @@ export class PageCache {
   /** Map order is recency order: a hit moves the entry to the end, eviction takes the front. */
   private readonly pages = new Map<string, CachedPage>();
   private bytes = 0;
+  /** The memory bound; a test may lower it to see eviction without filling 24 MB. */
+  maxBytes = PAGE_CACHE_MAX_BYTES;
   /** When the next scheduled post goes live; undefined = not looked up since the last clear. */
   private nextDue: number | null | undefined;
   private generation = 0;
@@ -133,7 +135,7 @@ export class PageCache {
 
   private evict(): void {
     for (const key of this.pages.keys()) {
-      if (this.bytes <= PAGE_CACHE_MAX_BYTES) break;
+      if (this.bytes <= this.maxBytes) break;
       this.remove(key);
     }
   }
