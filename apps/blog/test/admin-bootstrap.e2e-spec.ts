@@ -86,9 +86,8 @@ describe('the admin account from each password source', () => {
 
     beforeAll(async () => {
       standIn = await startSecretManagerStandIn({
-        'projects/p/secrets/admin/versions/latest': 'latest-secret-password\n',
-        'projects/p/secrets/admin/versions/2': 'version-two-password',
-        'projects/p/secrets/session/versions/7': LONG_SESSION_SECRET,
+        'projects/p/secrets/admin': ['version-one-password', 'version-two-password', 'latest-secret-password\n'],
+        'projects/p/secrets/session': ['an-old-session-secret-that-is-long-enough-too', LONG_SESSION_SECRET],
       });
       savedHost = process.env.SECRET_MANAGER_EMULATOR_HOST;
       process.env.SECRET_MANAGER_EMULATOR_HOST = `127.0.0.1:${standIn.port}`;
@@ -118,12 +117,12 @@ describe('the admin account from each password source', () => {
         ADMIN_PASSWORD: '',
         ADMIN_PASSWORD_SECRET: 'projects/p/secrets/admin/versions/2',
         SESSION_SECRET: '',
-        SESSION_SECRET_SECRET: 'projects/p/secrets/session/versions/7',
+        SESSION_SECRET_SECRET: 'projects/p/secrets/session/versions/2',
       });
       try {
         expect([...standIn.calls].sort()).toEqual([
           'projects/p/secrets/admin/versions/2',
-          'projects/p/secrets/session/versions/7',
+          'projects/p/secrets/session/versions/2',
         ]);
         const ok = await tryLogin(t.server, 'version-two-password');
         expect(ok).toMatchObject({ status: 303, location: '/admin' });
@@ -375,6 +374,49 @@ describe('the admin account from each password source', () => {
           expect(res.output).toContain('NOT_FOUND');
           expect(res.output).not.toMatch(/\n\s+at /);
           expect(standIn.calls).toEqual(['projects/p/secrets/nope/versions/latest']);
+        } finally {
+          await standIn.stop();
+        }
+      },
+      PROCESS_TIMEOUT,
+    );
+
+    it(
+      'refuses to boot when access to the secret is denied, naming the secret and the role, never its value',
+      async () => {
+        const standIn = await startSecretManagerStandIn({ 'projects/p/secrets/admin': ['denied-secret-password'] });
+        standIn.denyAccess('projects/p/secrets/admin');
+        try {
+          const res = await refuses({
+            ADMIN_PASSWORD_SECRET: 'projects/p/secrets/admin',
+            SECRET_MANAGER_EMULATOR_HOST: `127.0.0.1:${standIn.port}`,
+          });
+          expect(res.code).toBe(1);
+          expect(res.output).toContain('Cannot read Secret Manager secret projects/p/secrets/admin/versions/latest');
+          expect(res.output).toContain('PERMISSION_DENIED');
+          expect(res.output).toContain('roles/secretmanager.secretAccessor');
+          expect(res.output).not.toContain('denied-secret-password');
+          expect(res.output).not.toMatch(/\n\s+at /);
+        } finally {
+          await standIn.stop();
+        }
+      },
+      PROCESS_TIMEOUT,
+    );
+
+    it(
+      'refuses to boot when the newest version is disabled (latest never falls back), saying what to do',
+      async () => {
+        const admin = 'projects/p/secrets/admin';
+        const standIn = await startSecretManagerStandIn({ [admin]: ['older-enabled-password', 'disabled-newest-password'] });
+        standIn.setState(admin, 2, 'DISABLED');
+        try {
+          const res = await refuses({ ADMIN_PASSWORD_SECRET: admin, SECRET_MANAGER_EMULATOR_HOST: `127.0.0.1:${standIn.port}` });
+          expect(res.code).toBe(1);
+          expect(res.output).toContain(`Secret Version [${admin}/versions/2] is in DISABLED state.`);
+          expect(res.output).toContain('enable it, add a new version, or name an enabled version');
+          expect(res.output).not.toMatch(/older-enabled-password|disabled-newest-password/);
+          expect(res.output).not.toMatch(/\n\s+at /);
         } finally {
           await standIn.stop();
         }

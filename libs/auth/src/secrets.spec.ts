@@ -1,8 +1,12 @@
+import { jest } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSecret, SecretError, type SecretManagerOptions } from './secrets.js';
 import { startSecretManagerStandIn, type SecretManagerStandIn } from './testing/secret-manager-stand-in.js';
+
+// The first Secret Manager case loads the client and gRPC (2.5 s here): sized for a loaded 2-core machine.
+jest.setTimeout(30_000);
 
 describe('readSecret', () => {
   it('returns a literal value as given', async () => {
@@ -46,45 +50,91 @@ describe('readSecret', () => {
   });
 
   describe('secret-manager, through the real client against a local stand-in', () => {
-    const name = 'projects/inkstone-test/secrets/session-secret/versions/latest';
+    const secret = 'projects/inkstone-test/secrets/session-secret';
+    const name = `${secret}/versions/latest`;
     let standIn: SecretManagerStandIn;
     let endpoint: SecretManagerOptions;
+    const read = (version: string) => readSecret({ kind: 'secret-manager', name: version }, { secretManager: endpoint });
+    const failure = async (version: string): Promise<string> => {
+      const error = await read(version).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecretError);
+      return (error as SecretError).message;
+    };
 
-    beforeAll(async () => {
-      standIn = await startSecretManagerStandIn({ [name]: 's3cret-value-1\n' });
+    beforeEach(async () => {
+      // A fresh stand-in per test: versions and states are the subject here.
+      standIn = await startSecretManagerStandIn({ [secret]: ['s3cret-value-1\n'] });
       endpoint = { apiEndpoint: '127.0.0.1', port: standIn.port, insecure: true };
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await standIn.stop();
-    });
-    beforeEach(() => {
-      standIn.set(name, 's3cret-value-1\n');
-      standIn.calls.length = 0;
     });
 
     it('returns the trimmed payload and asks for the exact resource name', async () => {
-      await expect(readSecret({ kind: 'secret-manager', name }, { secretManager: endpoint })).resolves.toBe('s3cret-value-1');
+      await expect(read(name)).resolves.toBe('s3cret-value-1');
       expect(standIn.calls).toEqual([name]);
     });
 
     it('reports NOT_FOUND with the resource name and without any secret value', async () => {
       const missing = 'projects/inkstone-test/secrets/nope/versions/latest';
-      const error = await readSecret({ kind: 'secret-manager', name: missing }, { secretManager: endpoint }).catch(
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(SecretError);
-      const { message } = error as SecretError;
+      const message = await failure(missing);
       expect(message).toContain(missing);
       expect(message).toContain('NOT_FOUND');
       expect(message).not.toContain('s3cret-value');
       expect(standIn.calls).toEqual([missing]);
     });
 
-    it('reads a rotated value fresh on the next call', async () => {
-      await expect(readSecret({ kind: 'secret-manager', name }, { secretManager: endpoint })).resolves.toBe('s3cret-value-1');
-      standIn.set(name, 's3cret-value-2');
-      await expect(readSecret({ kind: 'secret-manager', name }, { secretManager: endpoint })).resolves.toBe('s3cret-value-2');
-      expect(standIn.calls).toEqual([name, name]);
+    it('reports NOT_FOUND for a version number the secret never had', async () => {
+      const message = await failure(`${secret}/versions/2`);
+      expect(message).toBe(
+        `Cannot read Secret Manager secret ${secret}/versions/2: NOT_FOUND (Secret Version [${secret}/versions/2] not found.)`,
+      );
+    });
+
+    it('after a rotation, latest is the newest version and older ones stay readable by number', async () => {
+      await expect(read(name)).resolves.toBe('s3cret-value-1');
+      expect(standIn.addVersion(secret, 's3cret-value-2')).toBe(2);
+      expect(standIn.addVersion(secret, 's3cret-value-3')).toBe(3);
+      await expect(read(name)).resolves.toBe('s3cret-value-3');
+      await expect(read(`${secret}/versions/2`)).resolves.toBe('s3cret-value-2');
+      await expect(read(`${secret}/versions/1`)).resolves.toBe('s3cret-value-1');
+    });
+
+    it('a disabled latest fails with FAILED_PRECONDITION naming the version, never an older value (no fallback, as the real API)', async () => {
+      standIn.addVersion(secret, 's3cret-value-2');
+      standIn.setState(secret, 2, 'DISABLED');
+      const message = await failure(name);
+      expect(message).toContain(`Cannot read Secret Manager secret ${name}: FAILED_PRECONDITION`);
+      expect(message).toContain(`Secret Version [${secret}/versions/2] is in DISABLED state.`);
+      expect(message).toContain('enable it, add a new version, or name an enabled version');
+      expect(message).not.toContain('s3cret-value');
+      // The two ways out the message names: an enabled version by number, or a newer version.
+      await expect(read(`${secret}/versions/1`)).resolves.toBe('s3cret-value-1');
+      standIn.addVersion(secret, 's3cret-value-3');
+      await expect(read(name)).resolves.toBe('s3cret-value-3');
+      // Re-enabling makes the pinned version readable again.
+      standIn.setState(secret, 2, 'ENABLED');
+      await expect(read(`${secret}/versions/2`)).resolves.toBe('s3cret-value-2');
+    });
+
+    it('a destroyed version fails with FAILED_PRECONDITION and cannot come back', async () => {
+      standIn.setState(secret, 1, 'DESTROYED');
+      const message = await failure(`${secret}/versions/1`);
+      expect(message).toContain(`FAILED_PRECONDITION (Secret Version [${secret}/versions/1] is in DESTROYED state.)`);
+      expect(message).not.toContain('s3cret-value');
+      expect(await failure(name)).toContain('is in DESTROYED state.');
+      expect(() => standIn.setState(secret, 1, 'ENABLED')).toThrow(/destroyed/);
+    });
+
+    it('PERMISSION_DENIED names the secret and the role to grant, never its value', async () => {
+      standIn.denyAccess(secret);
+      const message = await failure(name);
+      expect(message).toBe(
+        `Cannot read Secret Manager secret ${name}: PERMISSION_DENIED (Permission 'secretmanager.versions.access' denied ` +
+          `for resource '${name}' (or it may not exist).). Grant the service account roles/secretmanager.secretAccessor on that secret.`,
+      );
+      standIn.denyAccess(secret, false);
+      await expect(read(name)).resolves.toBe('s3cret-value-1');
     });
 
     it('follows SECRET_MANAGER_EMULATOR_HOST when no options are given', async () => {

@@ -93,7 +93,9 @@ async function readSecretManager(name: string, endpoint: SecretManagerOptions | 
     return value;
   } catch (error) {
     if (error instanceof SecretError) throw error;
-    throw new SecretError(`Cannot read Secret Manager secret ${name}: ${describeGrpcError(error)}`, { cause: error });
+    throw new SecretError(`Cannot read Secret Manager secret ${name}: ${describeGrpcError(error)}${grpcHint(error, name)}`, {
+      cause: error,
+    });
   } finally {
     // Close rejects when initialisation failed; that failure is already being reported.
     await client.close().catch(() => undefined);
@@ -141,4 +143,18 @@ function describeGrpcError(error: unknown): string {
   const status = typeof code === 'number' ? (GRPC_STATUS[code] ?? `status ${code}`) : undefined;
   const detail = typeof details === 'string' && details ? details : typeof message === 'string' ? message : String(error);
   return status ? `${status} (${detail})` : detail;
+}
+
+// What to do about the failures an operator can cause, in the words of the gcloud commands that fix them.
+function grpcHint(error: unknown, name: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const status = typeof code === 'number' ? GRPC_STATUS[code] : undefined;
+  if (status === 'PERMISSION_DENIED') {
+    return '. Grant the service account roles/secretmanager.secretAccessor on that secret.';
+  }
+  if (status === 'FAILED_PRECONDITION' && name.endsWith('/versions/latest')) {
+    // Secret Manager's `latest` is the newest version even when it is disabled; it never falls back.
+    return '. "latest" is the newest version of the secret, even when disabled: enable it, add a new version, or name an enabled version.';
+  }
+  return '';
 }
