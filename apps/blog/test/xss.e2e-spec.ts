@@ -11,7 +11,8 @@ import { executableIn } from './support/html-safety.js';
 import { freePort } from './support/process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-const page = (html: string) => executableIn(html, { page: true });
+/** Findings on a whole page of ours, rendered from `view`: see SafetyOptions.page. */
+const page = (html: string, view: string) => executableIn(html, { page: view });
 
 /** Findings per input, only for the inputs that produced any: `{}` is the passing value. */
 function unsafe(results: [string, string[]][]): Record<string, string[]> {
@@ -74,7 +75,7 @@ describe('XSS corpus', () => {
       const results: [string, string[]][] = [];
       for (const [i, v] of XSS_VECTORS.entries()) {
         const res = await request(t.server).get(`/posts/v-${i}`).expect(200);
-        results.push([v, page(res.text)]);
+        results.push([v, page(res.text, 'site/post')]);
       }
       expect(unsafe(results)).toEqual({});
     });
@@ -83,15 +84,15 @@ describe('XSS corpus', () => {
       const results: [string, string[]][] = [];
       const pages = Math.ceil(XSS_VECTORS.length / 10);
       for (let p = 1; p <= pages; p++) {
-        results.push([`/?page=${p}`, page((await request(t.server).get(`/?page=${p}`).expect(200)).text)]);
+        results.push([`/?page=${p}`, page((await request(t.server).get(`/?page=${p}`).expect(200)).text, 'site/home')]);
       }
       const tags = (await request(t.server).get('/tags').expect(200)).text;
-      results.push(['/tags', page(tags)]);
+      results.push(['/tags', page(tags, 'site/tags')]);
       const tagLinks = [...new Set(tags.match(/\/tags\/[^"]+/g))];
       expect(tagLinks.length).toBeGreaterThan(XSS_VECTORS.length * 0.9);
       // Every fourth tag page: they show the same titles the post pages above already did.
       for (const link of tagLinks.filter((_, i) => i % 4 === 0))
-        results.push([link, page((await request(t.server).get(link).expect(200)).text)]);
+        results.push([link, page((await request(t.server).get(link).expect(200)).text, 'site/tag')]);
       // Feed readers render content_html and summaries as HTML: the same sanitized HTML.
       const feed = (await request(t.server).get('/feed.json').expect(200)).body as { items: { content_html: string }[] };
       for (const item of feed.items) results.push(['feed.json item', executableIn(item.content_html)]);
@@ -102,7 +103,7 @@ describe('XSS corpus', () => {
       const results: [string, string[]][] = [];
       for (const v of XSS_VECTORS) {
         const res = await request(t.server).get('/search').query({ q: v }).expect(200);
-        results.push([`q=${v}`, page(res.text)]);
+        results.push([`q=${v}`, page(res.text, 'site/search')]);
       }
       // Results whose titles and snippets are highlighted around the vectors: "alert" is in most of them.
       const first = await request(t.server).get('/search').query({ q: 'alert' }).expect(200);
@@ -111,22 +112,28 @@ describe('XSS corpus', () => {
       for (let p = 1; p <= Math.ceil(total / 20); p++) {
         const res = await request(t.server).get('/search').query({ q: 'alert', page: p }).expect(200);
         expect(res.text).toContain('<mark>');
-        results.push([`q=alert page ${p}`, page(res.text)]);
+        results.push([`q=alert page ${p}`, page(res.text, 'site/search')]);
       }
       expect(unsafe(results)).toEqual({});
     });
 
     it('the admin (dashboard, lists, editor, tags, revisions) is inert for the author too', async () => {
       const results: [string, string[]][] = [];
-      for (const path of ['/admin', '/admin/posts', '/admin/posts?page=2', '/admin/tags', '/admin/media']) {
-        results.push([path, page((await admin.get(path).expect(200)).text)]);
+      for (const [path, view] of [
+        ['/admin', 'admin/dashboard'],
+        ['/admin/posts', 'admin/posts'],
+        ['/admin/posts?page=2', 'admin/posts'],
+        ['/admin/tags', 'admin/tags'],
+        ['/admin/media', 'admin/media'],
+      ]) {
+        results.push([path, page((await admin.get(path).expect(200)).text, view!)]);
       }
       const ids = ((await admin.get('/admin/posts').expect(200)).text.match(/\/admin\/posts\/(\d+)\/edit/g) ?? []).slice(0, 40);
       expect(ids.length).toBeGreaterThan(10);
       for (const edit of ids) {
-        results.push([edit, page((await admin.get(edit).expect(200)).text)]);
+        results.push([edit, page((await admin.get(edit).expect(200)).text, 'admin/post-edit')]);
         const revisions = edit.replace('/edit', '/revisions');
-        results.push([revisions, page((await admin.get(revisions).expect(200)).text)]);
+        results.push([revisions, page((await admin.get(revisions).expect(200)).text, 'admin/revisions')]);
       }
       for (const v of XSS_VECTORS.slice(0, 60)) {
         const res = await admin
@@ -156,11 +163,15 @@ describe('XSS corpus', () => {
               socialLinks: [{ label: at(i).slice(0, 100), url: 'https://social.example/me' }],
             }),
           );
-          for (const path of ['/', '/posts/v-0', '/nope']) {
-            results.push([`${path} ${i}`, page((await request(t.server).get(path)).text)]);
+          for (const [path, view] of [
+            ['/', 'site/home'],
+            ['/posts/v-0', 'site/post'],
+            ['/nope', 'site/error'],
+          ]) {
+            results.push([`${path} ${i}`, page((await request(t.server).get(path!)).text, view!)]);
           }
         }
-        results.push(['/admin/settings', page((await admin.get('/admin/settings').expect(200)).text)]);
+        results.push(['/admin/settings', page((await admin.get('/admin/settings').expect(200)).text, 'admin/settings')]);
       } finally {
         await t.run(() =>
           t.services.settings.update({
@@ -197,6 +208,50 @@ describe('XSS corpus', () => {
       }
       const home = await request(t.server).get('/').expect(200);
       expect(home.text).not.toContain('evil.example');
+    });
+
+    it('the page checker is not blind: markup no template emits, unescaped into a title, a tag or a setting, is flagged', async () => {
+      await t.createPost({ title: 'Probe title', slug: 'probe', markdown: 'Probe body', tags: ['Probe tag'] });
+      await t.run(() => t.services.settings.update({ title: 'Probe site' }));
+      try {
+        // What a template that printed these fields raw ({{{ }}} instead of {{ }}) would put on the page.
+        const injected: Record<string, string> = {
+          input: '<input name="probe">',
+          svg: '<svg viewBox="0 0 1 1"><rect width="1" height="1"></rect></svg>',
+          'link to another site': '<link rel="stylesheet" href="https://evil.example/x.css">',
+          'script from /static': '<script src="/static/x.js"></script>',
+          // A copy of an element the templates do emit, once: the copy is one too many.
+          'second canonical link': '<link rel="canonical" href="https://evil.example/">',
+        };
+        const places: [string, string, string][] = [
+          ['/posts/probe', 'site/post', 'Probe title'],
+          ['/posts/probe', 'site/post', 'Probe tag'],
+          ['/posts/probe', 'site/post', 'Probe site'],
+          ['/tags/probe-tag', 'site/tag', 'Probe tag'],
+          ['/', 'site/home', 'Probe site'],
+          // The admin's tag page is 6 MB by now (every tag lists every other): its posts list shows titles too.
+          ['/admin/posts?q=Probe', 'admin/posts', 'Probe title'],
+        ];
+        const flagged: Record<string, boolean> = {};
+        const expected: Record<string, boolean> = {};
+        for (const [path, view, text] of places) {
+          const html = (await admin.get(path).expect(200)).text;
+          expect({ path, clean: page(html, view) }).toEqual({ path, clean: [] });
+          for (const [kind, markup] of Object.entries(injected)) {
+            // Right after the field's text in the body (in <title> any markup is text), where the raw field would be.
+            const body = html.indexOf('<body');
+            const tampered =
+              html.slice(0, body) + html.slice(body).replace(new RegExp(`>([^<]*)${text}`), (m) => `${m} ${markup}`);
+            expect(tampered).not.toBe(html);
+            const key = `${kind} in "${text}" on ${path}`;
+            flagged[key] = page(tampered, view).length > 0;
+            expected[key] = true;
+          }
+        }
+        expect(flagged).toEqual(expected);
+      } finally {
+        await t.run(() => t.services.settings.update({ title: 'Inkstone' }));
+      }
     });
 
     const browserIt = chromiumAvailable() ? it : it.skip;

@@ -1,5 +1,7 @@
 import { type DefaultTreeAdapterTypes as T, parse, parseFragment } from 'parse5';
 
+import { GUARDED_HTML, matchShape, type Shape, shapesOf } from './template-shapes.js';
+
 /** Elements that run code, load documents or plugins, or change how URLs resolve. */
 const FORBIDDEN = new Set([
   'iframe',
@@ -60,8 +62,20 @@ function normalizeUrl(value: string): string {
 }
 
 export interface SafetyOptions {
-  /** A whole page of ours: allows the theme's forms, stylesheet links and script files. */
-  page?: boolean;
+  /**
+   * A whole page of ours, rendered from this view (`site/post`, `admin/tags`, …): the forms, form
+   * controls, links, scripts and SVG its templates emit are allowed, each as many times as the
+   * templates can emit it and with exactly their attributes; any other copy is a finding.
+   */
+  page?: string;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+interface PageBudget {
+  view: string;
+  shapes: Shape[];
+  used: Set<Shape>;
 }
 
 /**
@@ -71,10 +85,11 @@ export interface SafetyOptions {
  */
 export function executableIn(html: string, options: SafetyOptions = {}): string[] {
   const findings: string[] = [];
+  const page: PageBudget | null = options.page ? { view: options.page, shapes: shapesOf(options.page), used: new Set() } : null;
   const visit = (nodes: T.ChildNode[]) => {
     for (const node of nodes) {
       if (!('tagName' in node)) continue;
-      check(node, findings, options);
+      check(node, findings, page);
       visit(node.childNodes);
       if (node.tagName === 'template') visit((node as T.Template).content.childNodes);
     }
@@ -83,7 +98,7 @@ export function executableIn(html: string, options: SafetyOptions = {}): string[
   return findings;
 }
 
-function check(el: T.Element, findings: string[], options: SafetyOptions): void {
+function check(el: T.Element, findings: string[], page: PageBudget | null): void {
   const name = el.tagName.toLowerCase();
   const attrs: Record<string, string> = Object.fromEntries(
     el.attrs.map((a) => [(a.prefix ? `${a.prefix}:${a.name}` : a.name).toLowerCase(), a.value]),
@@ -91,10 +106,14 @@ function check(el: T.Element, findings: string[], options: SafetyOptions): void 
   const where = `<${name}${Object.entries(attrs)
     .map(([k, v]) => ` ${k}="${v}"`)
     .join('')}>`;
+  const inSvg = el.namespaceURI === SVG_NS;
+  // On a page of ours, an element that submits, loads or runs something must be one the templates emit.
+  const guarded = page !== null && (inSvg || (el.namespaceURI === 'http://www.w3.org/1999/xhtml' && GUARDED_HTML.has(name)));
+  const ours = guarded && matchShape(page.shapes, inSvg ? `svg:${name}` : name, attrs, page.used) !== null;
+  if (guarded && !ours) findings.push(`element no template of ${page.view} emits (or one copy too many) ${where}`);
   if (name === 'script') {
     const isData = attrs.type === 'application/ld+json' && !attrs.src;
-    const isOurFile = options.page && /^\/static\/[\w./-]+\.js$/.test(attrs.src ?? '') && !attrs.type;
-    if (!isData && !isOurFile) findings.push(`script element ${where}`);
+    if (!isData && !ours) findings.push(`script element ${where}`);
     if (isData) {
       const text = el.childNodes.map((c) => ('value' in c ? c.value : '')).join('');
       try {
@@ -104,20 +123,16 @@ function check(el: T.Element, findings: string[], options: SafetyOptions): void 
       }
     }
   }
-  // Our own templates may draw inline SVG (the dashboard's chart); its attributes are still checked below.
-  const ownSvg = options.page && (name === 'svg' || el.namespaceURI === 'http://www.w3.org/2000/svg');
-  if (FORBIDDEN.has(name) && !ownSvg) findings.push(`forbidden element ${where}`);
-  if (ownSvg && ['foreignobject', 'use', 'animate', 'set', 'handler'].includes(name))
-    findings.push(`active SVG element ${where}`);
+  // The dashboard's own chart is inline SVG: allowed as the shapes above allow it, nothing more.
+  if (FORBIDDEN.has(name) && !(name === 'svg' && ours)) findings.push(`forbidden element ${where}`);
   if (name === 'style') findings.push(`style element ${where}`);
   if (name === 'meta' && attrs['http-equiv']) findings.push(`meta http-equiv ${where}`);
-  if (name === 'link' && !(options.page && /^(\/[^/\\]|https?:\/\/)/.test(attrs.href ?? ''))) {
-    findings.push(`link element ${where}`);
-  }
-  if ((name === 'form' || name === 'button' || name === 'textarea' || name === 'select') && !options.page) {
+  if (name === 'link' && !ours) findings.push(`link element ${where}`);
+  if ((name === 'form' || name === 'button' || name === 'textarea' || name === 'select') && !ours) {
     findings.push(`form control ${where}`);
   }
-  if (name === 'input' && !options.page && attrs.type !== 'checkbox') findings.push(`input ${where}`);
+  // Markdown task lists render disabled checkboxes: the one input a fragment may hold.
+  if (name === 'input' && !ours && (page !== null || attrs.type !== 'checkbox')) findings.push(`input ${where}`);
   for (const [attr, value] of Object.entries(attrs)) {
     if (/^on/.test(attr)) findings.push(`event handler ${attr} ${where}`);
     if (attr === 'style') findings.push(`style attribute ${where}`);
