@@ -17,6 +17,8 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'] },
+    // e2e cases start apps, hash passwords and spawn processes: Jest's 5 s default fails them on a
+    // loaded 2-core machine. Heavier specs set their own, longer, timeouts.
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'], testTimeout: 30_000 },
   ],
 };

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,11 @@ import { cookieHeader, tryLogin, tryLoginOverHttp, waitForOutput } from './suppo
 import { freePort, type RunningProcess, startMain, waitForHttp } from './support/process.js';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from './support/test-app.js';
 
-const PROCESS_TIMEOUT = 30_000;
+// In-process cases start an app and hash passwords (2–4 s here idle); the process cases set their own, longer.
+jest.setTimeout(30_000);
+
+// A spawned app: cold start, migrations and an argon2 hash, several times slower on a loaded 2-core machine.
+const PROCESS_TIMEOUT = 60_000;
 const GENERATED = /password: ([a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5})\b/;
 const LONG_SESSION_SECRET = 'a-session-secret-that-is-long-enough-for-production';
 

@@ -1,7 +1,11 @@
+import { jest } from '@jest/globals';
 import request from 'supertest';
 
 import { type Agent, csrfFrom, loggedInAgent } from './support/admin-agent.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+
+// Logs in (argon2) and starts an app per group: seconds on a loaded 2-core machine.
+jest.setTimeout(30_000);
 
 /**
  * The author's content screens (pages, tags, settings, dashboard) driven through HTTP as a

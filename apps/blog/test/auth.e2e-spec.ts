@@ -6,6 +6,9 @@ import { AuthService, FAILURES_PER_CLIENT } from '@app/auth';
 import { csrfFrom, loggedInAgent } from './support/admin-agent.js';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from './support/test-app.js';
 
+// Every login hashes with argon2 (64 MiB, ~0.2 s idle); the throttle case logs in a dozen times.
+jest.setTimeout(30_000);
+
 const cookieNamed = (res: request.Response, name: string) =>
   ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
 

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,9 @@ import { join } from 'node:path';
 import request from 'supertest';
 
 import { startTestApp } from './support/test-app.js';
+
+// Starts the app three times on one file (migrations, demo content, an argon2 hash each): seconds apiece on a loaded 2-core machine.
+jest.setTimeout(60_000);
 
 describe('first run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'inkstone-first-run-'));

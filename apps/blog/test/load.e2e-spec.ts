@@ -10,13 +10,14 @@ const readers = Number(process.env.LOAD_READERS ?? 50);
 
 describe(`load with writes: ${readers} readers for ${seconds} s while the author saves and uploads`, () => {
   it(
-    'serves every request without a 5xx, loses no acknowledged save and leaves a sound database',
+    'serves every request with the status of its route (no 5xx, no stray 404), loses no acknowledged save and leaves a sound database',
     async () => {
       const result = await runLoad({ seconds, readers });
       mkdirSync(join(ROOT, '.tmp'), { recursive: true });
       writeFileSync(join(ROOT, '.tmp', `load-results-${seconds}s.json`), `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(`load results: ${JSON.stringify(result)}\n`);
       expect(result.serverErrors).toEqual([]);
+      expect(result.unexpectedStatuses).toEqual({});
       expect(result.networkErrors).toBe(0);
       expect(result.sqliteBusy).toBe(0);
       expect(result.missingSaves).toEqual([]);

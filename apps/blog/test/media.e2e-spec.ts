@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 
 import request from 'supertest';
@@ -8,6 +9,9 @@ import { type Agent, csrfFrom, loggedInAgent } from './support/admin-agent.js';
 import { rawGet } from './support/media-http.js';
 import { gif, jpeg, png, PNG_SIGNATURE, pngIhdr, pngOfSize, webp } from './support/media-images.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+
+// Logs in (argon2), decodes images up to the 10 MB limit: seconds on a loaded 2-core machine.
+jest.setTimeout(30_000);
 
 interface UploadAnswer {
   id: number;

@@ -1,8 +1,12 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort, startMain, waitForHttp } from './support/process.js';
+
+// Each case spawns the compiled app (a cold start of ~1 s idle, several times that on a loaded 2-core machine) and waits for it to exit.
+jest.setTimeout(60_000);
 
 describe('the compiled app as a process', () => {
   let dir: string;
@@ -75,5 +79,5 @@ describe('the compiled app as a process', () => {
     } finally {
       app.child.kill('SIGKILL');
     }
-  }, 20_000);
+  }, 60_000);
 });

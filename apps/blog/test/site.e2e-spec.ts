@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import request from 'supertest';
 
 import { daysAgo, SITE_URL, startTestApp, type TestApp } from './support/test-app.js';
@@ -90,6 +91,10 @@ describe('reader site', () => {
   });
 
   it('counts views without cookies, served from the page cache or not, and keeps them off the page', async () => {
+    // The app's clock held at one instant: views are counted per UTC day, and a run across midnight
+    // would otherwise count them on a day other than the one expected below.
+    const now = t.clock.now();
+    const held = jest.spyOn(t.clock, 'now').mockReturnValue(now);
     const ua = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0';
     const first = await request(t.server).get('/posts/first-steps').set('User-Agent', ua).expect(200);
     expect(first.headers['set-cookie']).toBeUndefined();
@@ -103,9 +108,10 @@ describe('reader site', () => {
     const rows = await t.run(() =>
       t.services.posts['em'].getConnection().execute<{ day: string; count: number }[]>('SELECT day, count FROM post_view'),
     );
-    expect(rows).toEqual([{ day: new Date().toISOString().slice(0, 10), count: 2 }]);
+    expect(rows).toEqual([{ day: now.toISOString().slice(0, 10), count: 2 }]);
     await request(t.server).get('/posts/first-steps').set('User-Agent', ua).expect(200);
     expect(await t.services.views.total(firstSteps.id)).toBe(3);
+    held.mockRestore();
   });
 
   it('lists tags and the posts of one tag', async () => {

@@ -46,7 +46,7 @@ describe('drafts and scheduled posts', () => {
       title: 'Later',
       slug: 'later-post',
       markdown: 'quixotic future words',
-      tags: ['shared'],
+      tags: ['shared', 'later-only'],
       publishedAt: inOneHour,
     });
   });
@@ -76,8 +76,30 @@ describe('drafts and scheduled posts', () => {
     });
   });
 
+  /** The tag only the scheduled post carries: its page, and its place in the tag index and the sitemap. */
+  async function laterOnlyTag() {
+    const [page, index, sitemap] = await Promise.all(
+      ['/tags/later-only', '/tags', '/sitemap.xml'].map((path) => request(t.server).get(path)),
+    );
+    return {
+      page: page!.status,
+      inIndex: index!.text.includes('/tags/later-only'),
+      inSitemap: sitemap!.text.includes('/tags/later-only'),
+    };
+  }
+
   it('a scheduled post is hidden until its time, then everywhere, with no job to run', async () => {
-    expect(await surfaces(t, 'later-post', 'quixotic')).toMatchObject({ home: false, search: false, direct: 404 });
+    // Every surface before the time (each also fills the page cache, which must not outlive the time).
+    expect(await surfaces(t, 'later-post', 'quixotic')).toEqual({
+      home: false,
+      tag: false,
+      atom: false,
+      json: false,
+      sitemap: false,
+      search: false,
+      direct: 404,
+    });
+    expect(await laterOnlyTag()).toEqual({ page: 404, inIndex: false, inSitemap: false });
     const realNow = t.clock.now.bind(t.clock);
     const spy = jest.spyOn(t.clock, 'now').mockImplementation(() => new Date(realNow().getTime() + 2 * 3_600_000));
     try {
@@ -90,6 +112,7 @@ describe('drafts and scheduled posts', () => {
         search: true,
         direct: 200,
       });
+      expect(await laterOnlyTag()).toEqual({ page: 200, inIndex: true, inSitemap: true });
     } finally {
       spy.mockRestore();
     }

@@ -67,21 +67,56 @@ export function scrollsSideways(page: Page): Promise<boolean> {
 }
 
 /** What the focused element looks like: focus must be visible (an outline or a ring). */
-export function focusRing(page: Page): Promise<{ element: string; visible: boolean }> {
-  return page.evaluate(() => {
+export async function focusRing(page: Page): Promise<{ element: string; visible: boolean }> {
+  const found = await page.evaluate(() => {
     const el = document.activeElement;
-    if (!el || el === document.body) return { element: 'body', visible: false };
+    if (!el || el === document.body) return { element: 'body', visible: false, calendarOf: null };
     // The last stop inside a date field is its calendar button, in the browser's own shadow tree:
-    // the field no longer matches :focus and the button's ring (site.css) is out of reach here.
+    // the field no longer matches :focus and the button's style is out of reach of getComputedStyle.
     if (el instanceof HTMLInputElement && el.type.startsWith('date') && !el.matches(':focus')) {
-      return { element: `input#${el.id} calendar button`, visible: true };
+      return { element: `input#${el.id} calendar button`, visible: false, calendarOf: el.id };
     }
     const style = getComputedStyle(el);
     const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
     const ring = style.boxShadow !== 'none';
     const label = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${(el.textContent ?? '').trim().slice(0, 30)}`;
-    return { element: label, visible: outline || ring };
+    return { element: label, visible: outline || ring, calendarOf: null };
   });
+  if (!found.calendarOf) return { element: found.element, visible: found.visible };
+  return { element: found.element, visible: await calendarButtonRing(page, found.calendarOf) };
+}
+
+/**
+ * Whether the focused calendar button of date field `id` looks focused: the field's pixels (and a
+ * margin for an outline) while it has the focus, against the same pixels with the focus gone. The
+ * focus is then brought back to the same stop, so a keyboard walk goes on from where it was.
+ */
+async function calendarButtonRing(page: Page, id: string): Promise<boolean> {
+  const field = page.locator(`#${id}`);
+  // The button sits inside the field's box, and so does its ring: the field's own pixels tell.
+  const focused = await field.screenshot({ animations: 'disabled', caret: 'hide' });
+  // blur() does not reach into the shadow tree: the focus leaves by going to another control.
+  const left = await page.evaluate((fieldId) => {
+    const other = Array.from(document.querySelectorAll<HTMLElement>('a[href], button, textarea, select, input')).find(
+      (e) => e.id !== fieldId,
+    );
+    other?.focus();
+    return document.activeElement !== document.getElementById(fieldId);
+  }, id);
+  if (!left) throw new Error(`could not move the focus away from #${id}`);
+  const unfocused = await field.screenshot({ animations: 'disabled', caret: 'hide' });
+  // Back to the calendar button: into the field (its first part), then Tab through its parts.
+  await field.focus();
+  for (let presses = 0; ; presses++) {
+    const back = await page.evaluate((fieldId) => {
+      const el = document.activeElement;
+      return el?.id === fieldId && !el.matches(':focus');
+    }, id);
+    if (back) break;
+    if (presses === 12) throw new Error(`could not bring the focus back to the calendar button of #${id}`);
+    await page.keyboard.press('Tab');
+  }
+  return !focused.equals(unfocused);
 }
 
 const require = createRequire(import.meta.url);

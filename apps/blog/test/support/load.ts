@@ -21,6 +21,8 @@ export interface LoadResult {
   readLatencyMs: { p50: number; p95: number; p99: number; max: number };
   statuses: Record<string, number>;
   serverErrors: string[];
+  /** Reads answered with another status than their route's (e.g. a 404 for a page that exists), counted. */
+  unexpectedStatuses: Record<string, number>;
   networkErrors: number;
   saves: { created: number; edited: number; refused: number; latencyMsP95: number };
   uploads: { stored: number; refused: number };
@@ -74,24 +76,27 @@ export async function runLoad({ seconds, readers }: LoadOptions): Promise<LoadRe
     const image = await upload(author, 0);
     if (!image.ok) throw new Error('seeding an image failed');
 
-    const routes = [
-      '/',
-      '/?page=2',
-      '/tags',
-      '/search?q=seed',
-      '/search?q=alpha%20text',
-      '/feed.xml',
-      '/feed.json',
-      '/sitemap.xml',
-      '/robots.txt',
-      '/healthz',
-      '/about',
-      '/static/css/site.css',
-      '/no-such-page',
-      image.url!,
-      ...seeded.map((s) => `/posts/${s.slug}`),
-      ...seeded.slice(0, 3).map((s) => `/tags/${s.tag}`),
-    ];
+    // Every route with the one status it must answer: a run of 404s is no successful load test.
+    const expected = new Map<string, number>([
+      ['/', 200],
+      ['/?page=2', 200],
+      ['/tags', 200],
+      ['/search?q=seed', 200],
+      ['/search?q=alpha%20text', 200],
+      ['/feed.xml', 200],
+      ['/feed.json', 200],
+      ['/sitemap.xml', 200],
+      ['/robots.txt', 200],
+      ['/healthz', 200],
+      ['/about', 200],
+      ['/static/css/site.css', 200],
+      ['/no-such-page', 404],
+      [image.url!, 200],
+      ...seeded.map((s) => [`/posts/${s.slug}`, 200] as const),
+      ...seeded.slice(0, 3).map((s) => [`/tags/${s.tag}`, 200] as const),
+    ]);
+    const routes = [...expected.keys()];
+    const unexpectedStatuses: Record<string, number> = {};
 
     const deadline = Date.now() + seconds * 1_000;
     const latencies: number[] = [];
@@ -113,6 +118,10 @@ export async function runLoad({ seconds, readers }: LoadOptions): Promise<LoadRe
           byRoute.get(path)!.push(ms);
           statuses[res.status] = (statuses[res.status] ?? 0) + 1;
           if (res.status >= 500) serverErrors.push(`${res.status} GET ${path}`);
+          if (res.status !== expected.get(path)) {
+            const key = `${res.status} GET ${path} (expected ${expected.get(path)})`;
+            unexpectedStatuses[key] = (unexpectedStatuses[key] ?? 0) + 1;
+          }
         } catch {
           networkErrors++;
         }
@@ -211,6 +220,7 @@ export async function runLoad({ seconds, readers }: LoadOptions): Promise<LoadRe
       },
       statuses,
       serverErrors: serverErrors.slice(0, 20),
+      unexpectedStatuses,
       networkErrors,
       saves: { ...saves, latencyMsP95: round(percentile(saveLatencies, 95)) },
       uploads,
