@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 
 import { migrate } from './migrate.js';
-import { ormConfig } from './orm.config.js';
+import { type Checkpointer, ormConfig } from './orm.config.js';
 
 export const DATABASE_PATH = Symbol('DATABASE_PATH');
 
@@ -27,7 +27,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
 
   constructor(@Inject(MikroORM) private readonly orm: MikroORM) {}
 
-  static forRoot(databasePath: string): DynamicModule {
+  static forRoot(databasePath: string, checkpointer: Checkpointer = 'app'): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
@@ -35,7 +35,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
         {
           provide: MikroORM,
           useFactory: async () => {
-            const orm = await MikroORM.init(ormConfig(databasePath));
+            const orm = await MikroORM.init(ormConfig(databasePath, {}, checkpointer));
             const applied = await migrate(orm);
             if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);
             return orm;
