@@ -10,10 +10,12 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 # Native addons compile against headers found locally (node-gyp may not download them from
 # nodejs.org): by default the running Node's own, /usr/local/include/node, which node images ship.
-# better-sqlite3 11 (pinned by MikroORM's driver) aborts (SIGABRT in Statement::~Statement)
-# when it is compiled against Node >= 24.19's headers (nodejs/node#65446). Compiled against
-# 24.18.1's headers it runs cleanly on later 24.x runtimes: measured in BENCHMARKS.md. Those come
-# from that release's official build on the npm registry; empty = the running Node's headers.
+# better-sqlite3 11 aborted (SIGABRT in Statement::~Statement) when compiled against Node >= 24.19's
+# headers (nodejs/node#65446). Still built against 24.18.1's headers with better-sqlite3 12: no run
+# here has shown 12 fixes it (11 did not abort in 8 cold starts on 24.22.3 either, so a clean run
+# of 12 proves nothing). Compiled this way it runs cleanly on later 24.x (node24.e2e-spec.ts).
+# Those headers come from that release's official build on the npm registry; empty = the running
+# Node's headers.
 ARG NODE_HEADERS_VERSION=24.18.1
 RUN nodedir=/usr/local \
   && if [ -n "$NODE_HEADERS_VERSION" ]; then \

@@ -24,7 +24,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(config.databasePath),
+        // Under Litestream (start.sh sets its metrics URL) Litestream alone checkpoints.
+        DatabaseModule.forRoot(config.databasePath, config.litestreamMetricsUrl ? 'litestream' : 'app'),
         ServeStaticModule.forRoot({
           rootPath: PUBLIC_DIR,
           serveRoot: '/static',

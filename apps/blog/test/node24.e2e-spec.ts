@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { ADDON_HEADERS, prepareImageRuntime } from './support/node24.js';
 import { freePort, spawnCaptured, waitForHttp } from './support/process.js';
+import { MIN_SQLITE, versionAtLeast } from './support/sqlite-version.js';
 
 /**
  * CI runs on this machine's Node; the image runs Node 24. This boots the very bundle on the
@@ -21,6 +22,15 @@ describe(`the bundle on the image's Node 24 (better-sqlite3 built against ${ADDO
     expect(execFileSync(runtime.node, ['--version'], { encoding: 'utf8' })).toMatch(/^v24\./);
   });
 
+  it(`runs SQLite >= ${MIN_SQLITE} (the WAL-reset fix) through the addon the app loads there`, () => {
+    const version = execFileSync(
+      runtime.node,
+      ['-e', "process.stdout.write(new (require('better-sqlite3'))(':memory:').prepare('select sqlite_version() v').get().v)"],
+      { cwd: runtime.appDir, encoding: 'utf8' },
+    );
+    expect({ version, fixed: versionAtLeast(version, MIN_SQLITE) }).toEqual({ version, fixed: true });
+  });
+
   it('serves the blog through many statements and exits 0 on SIGTERM, three times', async () => {
     for (let round = 0; round < 3; round++) {
       const port = await freePort();
@@ -36,13 +46,26 @@ describe(`the bundle on the image's Node 24 (better-sqlite3 built against ${ADDO
       });
       const base = `http://127.0.0.1:${port}`;
       await waitForHttp(`${base}/healthz`, 30_000);
+      const unexpected: { path: string; status: number; expected: number }[] = [];
+      const statuses: Record<number, number> = {};
       for (let i = 0; i < 300; i++) {
         // Distinct URLs: every request misses the page cache and runs its queries.
-        for (const path of [`/?page=1&r=${i}`, `/search?q=welcome${i % 7}`, `/posts/welcome-to-inkstone?r=${i}`, `/nope-${i}`]) {
+        const requests: [string, number][] = [
+          [`/?page=1&r=${i}`, 200],
+          [`/search?q=welcome${i % 7}`, 200],
+          [`/posts/welcome-to-inkstone?r=${i}`, 200],
+          [`/nope-${i}`, 404],
+        ];
+        for (const [path, expected] of requests) {
           const res = await fetch(`${base}${path}`);
           await res.arrayBuffer();
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          if (res.status !== expected) unexpected.push({ path, status: res.status, expected });
         }
       }
+      // Every answer as the machine's Node gives it: a crash would show as a 500, not pass unseen.
+      expect(unexpected.slice(0, 5)).toEqual([]);
+      expect(statuses).toEqual({ 200: 900, 404: 300 });
       app.child.kill('SIGTERM');
       const { code, signal } = await app.exited;
       expect(app.output()).not.toContain('Assertion failed');

@@ -5,7 +5,7 @@ import request from 'supertest';
 
 import { VIEWS_DIR } from '../src/paths.js';
 import { csrfFrom, loggedInAgent } from './support/admin-agent.js';
-import { chromiumAvailable, launchBrowser } from './support/browser.js';
+import { launchBrowser } from './support/browser.js';
 import { freePort } from './support/process.js';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -138,50 +138,46 @@ describe('security headers', () => {
     });
   });
 
-  const browserIt = chromiumAvailable() ? it : it.skip;
-  browserIt(
-    'a real browser loads the site and the admin with no CSP violation',
-    async () => {
-      const port = await freePort();
-      await t.app.listen(port, '127.0.0.1');
-      const base = `http://127.0.0.1:${port}`;
-      const browser = await launchBrowser();
-      try {
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on('console', (m) => {
-          // The 404 page itself (and a missing favicon) are not what this test looks for.
-          if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(m.text());
+  // Without Chromium this fails with the command that installs it: never a skip.
+  it('a real browser loads the site and the admin with no CSP violation', async () => {
+    const port = await freePort();
+    await t.app.listen(port, '127.0.0.1');
+    const base = `http://127.0.0.1:${port}`;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        // The 404 page itself (and a missing favicon) are not what this test looks for.
+        if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
         });
-        page.on('pageerror', (e) => problems.push(e.message));
-        await page.addInitScript(() => {
-          document.addEventListener('securitypolicyviolation', (e) => {
-            console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-          });
-        });
-        for (const path of ['/', '/posts/tables', '/search?q=tables', '/tags', '/nope']) {
-          await page.goto(`${base}${path}`);
-          // The stylesheet applied: the skip link is moved off-screen by site.css.
-          expect(await page.evaluate(() => document.styleSheets.length)).toBeGreaterThan(0);
-        }
-        await page.goto(`${base}/admin/login`);
-        await page.fill('#username', 'admin');
-        await page.fill('#password', ADMIN_PASSWORD);
-        await Promise.all([page.waitForURL(`${base}/admin`), page.click('button[type=submit]')]);
-        for (const path of ['/admin', '/admin/posts', '/admin/posts/new', '/admin/media', '/admin/settings', '/admin/tags']) {
-          await page.goto(`${base}${path}`);
-        }
-        // The editor's script ran (it is a file, allowed by script-src 'self') and its live preview works.
-        await page.goto(`${base}/admin/posts/new`);
-        await page.fill('textarea[name=markdown]', '| x |\n|--:|\n| 1 |');
-        await page.waitForFunction(() => document.querySelector('[data-preview]')?.innerHTML.includes('align-right'), null, {
-          timeout: 10_000,
-        });
-        expect(problems).toEqual([]);
-      } finally {
-        await browser.close();
+      });
+      for (const path of ['/', '/posts/tables', '/search?q=tables', '/tags', '/nope']) {
+        await page.goto(`${base}${path}`);
+        // The stylesheet applied: the skip link is moved off-screen by site.css.
+        expect(await page.evaluate(() => document.styleSheets.length)).toBeGreaterThan(0);
       }
-    },
-    60_000,
-  );
+      await page.goto(`${base}/admin/login`);
+      await page.fill('#username', 'admin');
+      await page.fill('#password', ADMIN_PASSWORD);
+      await Promise.all([page.waitForURL(`${base}/admin`), page.click('button[type=submit]')]);
+      for (const path of ['/admin', '/admin/posts', '/admin/posts/new', '/admin/media', '/admin/settings', '/admin/tags']) {
+        await page.goto(`${base}${path}`);
+      }
+      // The editor's script ran (it is a file, allowed by script-src 'self') and its live preview works.
+      await page.goto(`${base}/admin/posts/new`);
+      await page.fill('textarea[name=markdown]', '| x |\n|--:|\n| 1 |');
+      await page.waitForFunction(() => document.querySelector('[data-preview]')?.innerHTML.includes('align-right'), null, {
+        timeout: 10_000,
+      });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

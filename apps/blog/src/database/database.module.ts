@@ -13,7 +13,7 @@ import {
 
 import { createDatabaseFile } from './first-boot.js';
 import { migrate } from './migrate.js';
-import { ormConfig } from './orm.config.js';
+import { type Checkpointer, ormConfig } from './orm.config.js';
 
 export const DATABASE_PATH = Symbol('DATABASE_PATH');
 
@@ -28,7 +28,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
 
   constructor(@Inject(MikroORM) private readonly orm: MikroORM) {}
 
-  static forRoot(databasePath: string): DynamicModule {
+  static forRoot(databasePath: string, checkpointer: Checkpointer = 'app'): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
@@ -37,7 +37,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
           provide: MikroORM,
           useFactory: async () => {
             createDatabaseFile(databasePath);
-            const orm = await MikroORM.init(ormConfig(databasePath));
+            const orm = await MikroORM.init(ormConfig(databasePath, {}, checkpointer));
             const applied = await migrate(orm);
             if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);
             return orm;

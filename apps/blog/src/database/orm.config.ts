@@ -17,7 +17,14 @@ interface BetterSqliteConnection {
   pragma(sql: string): unknown;
 }
 
-export function ormConfig(databasePath: string, overrides: Partial<Options> = {}): Options {
+/**
+ * Which connection checkpoints the WAL: exactly one. Under Litestream (start.sh) it is Litestream,
+ * which cannot be told not to, so the app never does; alone (`npm start`, the CLIs, most tests)
+ * the app checkpoints with SQLite's default PASSIVE autocheckpoint at 1,000 pages.
+ */
+export type Checkpointer = 'app' | 'litestream';
+
+export function ormConfig(databasePath: string, overrides: Partial<Options> = {}, checkpointer: Checkpointer = 'app'): Options {
   return defineConfig({
     dbName: databasePath,
     entities: ENTITIES,
@@ -28,10 +35,13 @@ export function ormConfig(databasePath: string, overrides: Partial<Options> = {}
     ignoreUndefinedInQuery: true,
     pool: {
       // Why here: every connection needs these, and Litestream depends on WAL. The app never
-      // checkpoints with TRUNCATE/RESTART; Litestream owns checkpoints.
+      // checkpoints with TRUNCATE/RESTART. Why one checkpointer: SQLite's WAL-reset bug is a
+      // checkpoint racing another connection's write after an earlier checkpoint emptied the WAL;
+      // Litestream's SQLite predates the fix, and its own checkpoints each end with its own write.
       afterCreate(conn: BetterSqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         try {
           conn.pragma('journal_mode = WAL');
+          conn.pragma(`wal_autocheckpoint = ${checkpointer === 'litestream' ? 0 : 1000}`);
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ROOT } from './process.js';
@@ -9,6 +9,9 @@ export const IMAGE_NODE = '24';
 export const ADDON_HEADERS = '24.18.1';
 
 const DIR = join(ROOT, '.tmp', 'node24');
+const BETTER_SQLITE3 = (
+  JSON.parse(readFileSync(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string }
+).version;
 const NODE_GYP = join(
   execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(),
   'npm',
@@ -37,7 +40,8 @@ function nodePackage(version: string): string {
  */
 export function prepareImageRuntime(): { node: string; appDir: string } {
   const node = join(nodePackage(IMAGE_NODE), 'bin', 'node');
-  const addon = join(DIR, `better-sqlite3-${ADDON_HEADERS}`);
+  // Keyed by both versions: a cached build of an older better-sqlite3 must not pass for this one.
+  const addon = join(DIR, `better-sqlite3-${BETTER_SQLITE3}-headers-${ADDON_HEADERS}`);
   if (!existsSync(join(addon, 'build', 'Release', 'better_sqlite3.node'))) {
     rmSync(addon, { recursive: true, force: true });
     cpSync(join(ROOT, 'node_modules', 'better-sqlite3'), addon, { recursive: true });
