@@ -10,7 +10,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 # better-sqlite3 11 aborted (SIGABRT in Statement::~Statement) when compiled against Node >= 24.19's
 # headers (nodejs/node#65446). Still built against 24.18.1's headers with better-sqlite3 12: no run
-# here has shown 12 fixes it (11 did not abort in 8 cold starts on 24.22.3 either, so a clean run
+# here has shown 12 fixes it (11 did not abort in 20 cold starts on 24.22.3 either, so a clean run
 # of 12 proves nothing). Compiled this way it runs cleanly on later 24.x (node24.e2e-spec.ts).
 RUN npm_config_build_from_source=true npm_config_target=24.18.1 npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
