@@ -12,7 +12,7 @@ COPY package.json package-lock.json ./
 # nodejs.org): by default the running Node's own, /usr/local/include/node, which node images ship.
 # better-sqlite3 11 aborted (SIGABRT in Statement::~Statement) when compiled against Node >= 24.19's
 # headers (nodejs/node#65446). Still built against 24.18.1's headers with better-sqlite3 12: no run
-# here has shown 12 fixes it (11 did not abort in 8 cold starts on 24.22.3 either, so a clean run
+# here has shown 12 fixes it (11 did not abort in 20 cold starts on 24.22.3 either, so a clean run
 # of 12 proves nothing). Compiled this way it runs cleanly on later 24.x (node24.e2e-spec.ts).
 # Those headers come from that release's official build on the npm registry; empty = the running
 # Node's headers.
