@@ -34,13 +34,24 @@ function labelValue(labels: string, name: string, expected: string): boolean {
 
 /**
  * A write committed before `start` was read is on the replica once a sync that began after the
- * commit has finished (two more syncs, since one may have been under way) and the replica has
- * caught up with the shadow WAL.
+ * commit has finished (two more syncs, since one may have been under way: the commit is then in
+ * the shadow WAL) and the replica has shipped the whole current shadow WAL file.
+ *
+ * Why the file's own size, read from disk: Litestream 0.3's `shadow_wal_size` metric is the total
+ * of every shadow WAL file it still keeps, and after a checkpoint it keeps one file more than the
+ * replica needs ("keep an extra WAL file" in db.go cleanWAL), while `replica_wal_offset` is an
+ * offset in the current file. Comparing those two never matched again after Litestream's first
+ * checkpoint, so every later save waited out its bound and was called pending.
  */
-export function isReplicatedSince(start: ReplicationPosition, now: ReplicationPosition): boolean {
+export function isReplicatedSince(
+  start: ReplicationPosition,
+  now: ReplicationPosition,
+  currentShadowFileSize: number | null,
+): boolean {
   return (
     now.syncCount >= start.syncCount + 2 &&
     now.replicaWalIndex === now.shadowWalIndex &&
-    now.replicaWalOffset === now.shadowWalSize
+    currentShadowFileSize !== null &&
+    now.replicaWalOffset >= currentShadowFileSize
   );
 }

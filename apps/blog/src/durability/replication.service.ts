@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { isReplicatedSince, parseReplicationPosition, type ReplicationPosition } from './litestream-metrics.js';
+import { shadowWalFileSize } from './shadow-wal.js';
 
 export type ReplicationOutcome = 'replicated' | 'pending' | 'off';
 
@@ -33,7 +34,9 @@ export class ReplicationService {
       const now = await this.read();
       if (now) {
         start ??= now;
-        if (isReplicatedSince(start, now)) return 'replicated';
+        // The file is read after the metrics: it can only have grown since, which errs on the safe side.
+        const fileSize = await shadowWalFileSize(this.config.databasePath, now.shadowWalIndex);
+        if (isReplicatedSince(start, now, fileSize)) return 'replicated';
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
