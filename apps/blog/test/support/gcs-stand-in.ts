@@ -300,7 +300,12 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     afterApplying?: FaultOptions['afterApplying'];
     match?: FaultOptions['match'];
   }[] = [];
-  const barriers: { count: number; match: (req: { method: string; path: string }) => boolean; waiting: (() => void)[] }[] = [];
+  const barriers: {
+    count: number;
+    match: (req: { method: string; path: string }) => boolean;
+    /** Held requests by client invocation (retries of one call share it). */
+    waiting: Map<unknown, (() => void)[]>;
+  }[] = [];
   // Real generations are microsecond timestamps; strictly increasing is what matters.
   let lastGeneration = Date.now() * 1000;
 
@@ -605,13 +610,19 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     // Object names may contain "/": join the rest and decode once.
     const rest = (i: number) => decodeURIComponent(segments.slice(i).join('/'));
 
-    const barrier = barriers.find((b) => b.waiting.length < b.count && b.match({ method, path: record.path }));
+    // A client that times out while held retries with the same invocation id: the retry takes its
+    // first attempt's place instead of counting as a second client.
+    const invocation = /gccl-invocation-id\/(\S+)/.exec(String(req.headers['x-goog-api-client'] ?? ''))?.[1] ?? record;
+    const barrier = barriers.find(
+      (b) => b.waiting.size < b.count && (b.waiting.has(invocation) || b.match({ method, path: record.path })),
+    );
     if (barrier) {
       await new Promise<void>((resolve) => {
-        barrier.waiting.push(resolve);
-        if (barrier.waiting.length === barrier.count) {
+        const earlier = barrier.waiting.get(invocation) ?? [];
+        barrier.waiting.set(invocation, [...earlier, resolve]);
+        if (barrier.waiting.size === barrier.count) {
           barriers.splice(barriers.indexOf(barrier), 1);
-          for (const release of barrier.waiting) release();
+          for (const releases of barrier.waiting.values()) for (const release of releases) release();
         }
       });
     }
@@ -838,7 +849,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
       });
     },
     barrier(count, match) {
-      barriers.push({ count, match, waiting: [] });
+      barriers.push({ count, match, waiting: new Map() });
     },
     clearFaults() {
       faults.length = 0;
