@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
+import { type GcsStandIn, isUnauthenticatedGoClient, startGcsStandIn } from './support/gcs-stand-in.js';
 import { freePort, ROOT, waitForHttp } from './support/process.js';
 
 /**
@@ -73,7 +73,7 @@ describe('Litestream v0.3.13 with GCS (stand-in)', () => {
   const databases = new Set<SqliteDatabase>();
 
   beforeEach(async () => {
-    gcs = await startGcsStandIn();
+    gcs = await startGcsStandIn({ buckets: [BUCKET] });
     dir = mkdtempSync(join(tmpdir(), 'inkstone-litestream-gcs-'));
     databasePath = join(dir, 'data', 'inkstone.db');
     metricsPort = await freePort();
@@ -94,6 +94,8 @@ describe('Litestream v0.3.13 with GCS (stand-in)', () => {
       await c.exited;
     }
     children.clear();
+    // Litestream made only requests the stand-in knows, and none failed but the injected faults.
+    expect(gcs.unexpected()).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -105,8 +107,8 @@ describe('Litestream v0.3.13 with GCS (stand-in)', () => {
       DATABASE_PATH: databasePath,
       LITESTREAM_REPLICA_URL: REPLICA_URL,
       LITESTREAM_ADDR: `127.0.0.1:${metricsPort}`,
-      // host:port without a scheme: the Go client adds http:// and skips authentication.
-      STORAGE_EMULATOR_HOST: gcs.host,
+      // host:port without a scheme: the Go client adds http:// and cannot authenticate (see the stand-in).
+      ...gcs.env,
     };
   }
 
@@ -215,6 +217,13 @@ describe('Litestream v0.3.13 with GCS (stand-in)', () => {
       expect(rows[0]).toEqual({ id: 1, title: 'Post 0' });
       expect(rows.at(-1)).toEqual({ id: 350, title: 'Post 399' });
 
+      // Litestream's Go client cannot authenticate against an emulator: the stand-in lets it through
+      // only as that client (see isUnauthenticatedGoClient), and records it.
+      console.log(
+        `litestream-gcs: Litestream's client headers: user-agent ${gcs.requests[0].headers['user-agent']}, ` +
+          `x-goog-api-client ${gcs.requests[0].headers['x-goog-api-client']}, authorization ${gcs.requests[0].headers.authorization ?? '(none)'}`,
+      );
+      expect(gcs.requests.every((r) => !r.authenticated && isUnauthenticatedGoClient(r.headers))).toBe(true);
       const calls = gcs.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`);
       expect(gcs.requests.filter((r) => r.unknown || r.status >= 400)).toEqual([]);
       expect(calls).toContain(`GET /storage/v1/b/${BUCKET}/o`);
@@ -325,11 +334,24 @@ describe('Litestream v0.3.13 with GCS (stand-in)', () => {
 describe('the GCS stand-in', () => {
   let gcs: GcsStandIn;
   let base: string;
+  /** The 4xx a test provokes on purpose; anything else fails it in afterEach. */
+  let provoked: (r: { status: number; path: string; method: string }) => boolean;
+  let auth: { Authorization: string };
   beforeEach(async () => {
-    gcs = await startGcsStandIn();
+    gcs = await startGcsStandIn({ buckets: ['b1'] });
     base = `http://${gcs.host}`;
+    provoked = () => false;
+    const token = await fetch(`${base}/computeMetadata/v1/instance/service-accounts/default/token`, {
+      headers: { 'Metadata-Flavor': 'Google' },
+    });
+    auth = { Authorization: `Bearer ${((await token.json()) as { access_token: string }).access_token}` };
   });
-  afterEach(() => gcs.stop());
+  afterEach(async () => {
+    expect(gcs.unexpected(provoked)).toEqual([]);
+    await gcs.stop();
+  });
+  /** fetch with the token, as every real client sends one. */
+  const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { ...auth, ...(init.headers as object) } });
 
   const objectUrl = (name: string, query = '') => `${base}/storage/v1/b/b1/o/${encodeURIComponent(name)}${query}`;
 
@@ -337,7 +359,7 @@ describe('the GCS stand-in', () => {
     const body =
       `--XX\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, contentType: 'text/plain' })}\r\n` +
       `--XX\r\nContent-Type: text/plain\r\n\r\n${data}\r\n--XX--\r\n`;
-    return fetch(`${base}/upload/storage/v1/b/b1/o?uploadType=multipart${query}`, {
+    return get(`${base}/upload/storage/v1/b/b1/o?uploadType=multipart${query}`, {
       method: 'POST',
       headers: { 'Content-Type': 'multipart/related; boundary=XX' },
       body,
@@ -345,6 +367,7 @@ describe('the GCS stand-in', () => {
   }
 
   it('keeps generations, enforces preconditions and answers errors like GCS', async () => {
+    provoked = (r) => [304, 404, 412].includes(r.status);
     const created = await multipart('a/b.txt', '123456789', '&ifGenerationMatch=0');
     expect(created.status).toBe(200);
     const first = (await created.json()) as Record<string, string>;
@@ -359,29 +382,29 @@ describe('the GCS stand-in', () => {
       generation: string;
     };
     expect(BigInt(replaced.generation)).toBeGreaterThan(BigInt(first.generation));
-    expect((await fetch(objectUrl('a/b.txt', `?ifGenerationNotMatch=${replaced.generation}&alt=media`))).status).toBe(304);
-    expect((await fetch(objectUrl('a/b.txt', '?ifMetagenerationMatch=2'))).status).toBe(412);
+    expect((await get(objectUrl('a/b.txt', `?ifGenerationNotMatch=${replaced.generation}&alt=media`))).status).toBe(304);
+    expect((await get(objectUrl('a/b.txt', '?ifMetagenerationMatch=2'))).status).toBe(412);
 
-    const media = await fetch(objectUrl('a/b.txt', '?alt=media'));
+    const media = await get(objectUrl('a/b.txt', '?alt=media'));
     expect(await media.text()).toBe('v2');
     expect(media.headers.get('x-goog-generation')).toBe(replaced.generation);
     expect(media.headers.get('x-goog-hash')).toMatch(/^crc32c=.+,md5=.+$/);
-    const xmlRange = await fetch(`${base}/b1/a%2Fb.txt`, { headers: { Range: 'bytes=1-' } });
+    const xmlRange = await get(`${base}/b1/a%2Fb.txt`, { headers: { Range: 'bytes=1-' } });
     expect([xmlRange.status, await xmlRange.text(), xmlRange.headers.get('content-range')]).toEqual([206, '2', 'bytes 1-1/2']);
 
-    const missing = await fetch(objectUrl('nope'));
+    const missing = await get(objectUrl('nope'));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 404, errors: [{ reason: 'notFound' }] } });
-    expect((await fetch(`${base}/b1/nope`)).status).toBe(404);
-    expect((await fetch(objectUrl('a/b.txt'), { method: 'DELETE' })).status).toBe(204);
-    expect((await fetch(objectUrl('a/b.txt'), { method: 'DELETE' })).status).toBe(404);
+    expect((await get(`${base}/b1/nope`)).status).toBe(404);
+    expect((await get(objectUrl('a/b.txt'), { method: 'DELETE' })).status).toBe(204);
+    expect((await get(objectUrl('a/b.txt'), { method: 'DELETE' })).status).toBe(404);
   });
 
   it('takes resumable uploads in chunks, answering 308 with Range', async () => {
-    const init = await fetch(`${base}/upload/storage/v1/b/b1/o?uploadType=resumable&name=big.bin`, { method: 'POST' });
+    const init = await get(`${base}/upload/storage/v1/b/b1/o?uploadType=resumable&name=big.bin`, { method: 'POST' });
     const session = init.headers.get('location')!;
     expect(session).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/upload\/storage\/v1\/b\/b1\/o\?uploadType=resumable&upload_id=/);
-    const put = (range: string, body = '') => fetch(session, { method: 'PUT', headers: { 'Content-Range': range }, body });
+    const put = (range: string, body = '') => get(session, { method: 'PUT', headers: { 'Content-Range': range }, body });
     const chunk = await put('bytes 0-4/*', 'hello');
     expect([chunk.status, chunk.headers.get('range')]).toEqual([308, 'bytes=0-4']);
     const status = await put('bytes */*');
@@ -397,7 +420,7 @@ describe('the GCS stand-in', () => {
     const pages: { items?: { name: string }[]; prefixes?: string[]; nextPageToken?: string }[] = [];
     let token = '';
     do {
-      const res = await fetch(`${base}/storage/v1/b/b1/o?prefix=g%2F&delimiter=%2F&maxResults=2&pageToken=${token}`);
+      const res = await get(`${base}/storage/v1/b/b1/o?prefix=g%2F&delimiter=%2F&maxResults=2&pageToken=${token}`);
       pages.push((await res.json()) as (typeof pages)[number]);
       token = pages.at(-1)!.nextPageToken ?? '';
     } while (token);
@@ -407,12 +430,108 @@ describe('the GCS stand-in', () => {
   });
 
   it('injects faults and answers 501 to routes it does not know', async () => {
+    provoked = (r) => r.path.endsWith('/compose');
     gcs.failNext(2, { match: (r) => r.method === 'GET' });
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/storage/v1/b/b1/o`)).status);
+    for (let i = 0; i < 3; i++) statuses.push((await get(`${base}/storage/v1/b/b1/o`)).status);
     expect(statuses).toEqual([503, 503, 200]);
-    const res = await fetch(`${base}/storage/v1/b/b1/o/x/compose`, { method: 'POST' });
+    const res = await get(`${base}/storage/v1/b/b1/o/x/compose`, { method: 'POST' });
     expect(res.status).toBe(501);
     expect(gcs.requests.at(-1)).toMatchObject({ method: 'POST', path: '/storage/v1/b/b1/o/x/compose', unknown: true });
+  });
+
+  it('refuses what GCS refuses: no or a foreign token, a bucket that does not exist', async () => {
+    provoked = (r) => [401, 403, 404].includes(r.status);
+    const anonymous = await fetch(`${base}/storage/v1/b/b1/o`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 401, errors: [{ reason: 'required' }] } });
+    expect((await fetch(`${base}/storage/v1/b/b1/o`, { headers: { Authorization: 'Bearer made-up' } })).status).toBe(401);
+    expect((await fetch(`${base}/b1/x`)).status).toBe(401); // the XML path too
+    const noBucket = await get(`${base}/storage/v1/b/nope/o`);
+    expect(noBucket.status).toBe(404);
+    expect(await noBucket.json()).toMatchObject({ error: { code: 404, message: 'The specified bucket does not exist.' } });
+    expect((await get(`${base}/storage/v1/b/nope`)).status).toBe(404);
+    expect(await (await get(`${base}/nope/x`)).text()).toContain('<Code>NoSuchBucket</Code>');
+    expect((await get(`${base}/upload/storage/v1/b/nope/o?uploadType=media&name=x`, { method: 'POST', body: 'x' })).status).toBe(
+      404,
+    );
+    // The metadata server answers only requests that say they mean it.
+    expect((await fetch(`${base}/computeMetadata/v1/instance/service-accounts/default/token`)).status).toBe(403);
+    expect(gcs.objects('b1').size).toBe(0);
+  });
+
+  it('honours preconditions on every path: media, multipart and resumable uploads, downloads, delete, patch', async () => {
+    provoked = (r) => [304, 412].includes(r.status);
+    const media = (query: string, body: string) =>
+      get(`${base}/upload/storage/v1/b/b1/o?uploadType=media&name=o${query}`, { method: 'POST', body });
+    expect((await media('&ifGenerationMatch=0', 'v1')).status).toBe(200);
+    const g1 = gcs.object('b1', 'o')!.generation;
+    expect((await media('&ifGenerationMatch=0', 'v2')).status).toBe(412); // 0: must not exist
+    expect((await media(`&ifGenerationMatch=${g1 + 1}`, 'v2')).status).toBe(412);
+    expect((await media(`&ifGenerationNotMatch=${g1}`, 'v2')).status).toBe(412);
+    expect((await media('&ifMetagenerationMatch=2', 'v2')).status).toBe(412);
+    expect((await multipart('o', 'v2', '&ifGenerationMatch=0')).status).toBe(412);
+    const resumable = await get(`${base}/upload/storage/v1/b/b1/o?uploadType=resumable&name=o&ifGenerationMatch=0`, {
+      method: 'POST',
+    });
+    expect(resumable.status).toBe(412);
+    // A resumable session checks again when it completes: the object changed after it began.
+    const session = (
+      await get(`${base}/upload/storage/v1/b/b1/o?uploadType=resumable&name=o&ifGenerationMatch=${g1}`, { method: 'POST' })
+    ).headers.get('location')!;
+    expect((await media(`&ifGenerationMatch=${g1}`, 'v2')).status).toBe(200);
+    expect((await get(session, { method: 'PUT', headers: { 'Content-Range': 'bytes 0-1/2' }, body: 'v3' })).status).toBe(412);
+    const g2 = gcs.object('b1', 'o')!.generation;
+    expect(gcs.object('b1', 'o')!.data.toString()).toBe('v2');
+    // Downloads (JSON and XML, query and x-goog headers), delete and patch.
+    expect((await get(`${base}/storage/v1/b/b1/o/o?alt=media&ifGenerationMatch=${g1}`)).status).toBe(412);
+    expect((await get(`${base}/b1/o?ifGenerationMatch=${g1}`)).status).toBe(412);
+    expect((await get(`${base}/b1/o`, { headers: { 'x-goog-if-generation-match': String(g1) } })).status).toBe(412);
+    expect((await get(`${base}/b1/o?ifMetagenerationMatch=7`)).status).toBe(412);
+    expect((await get(`${base}/storage/v1/b/b1/o/o?ifGenerationNotMatch=${g2}`)).status).toBe(304);
+    expect((await get(`${base}/storage/v1/b/b1/o/o?ifGenerationMatch=${g1}`, { method: 'DELETE' })).status).toBe(412);
+    const patch = (query: string) =>
+      get(`${base}/storage/v1/b/b1/o/o${query}`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ cacheControl: 'no-store' }),
+      });
+    expect((await patch('?ifMetagenerationMatch=2')).status).toBe(412);
+    expect((await patch('?ifGenerationMatch=0')).status).toBe(412);
+    const patched = await patch(`?ifGenerationMatch=${g2}&ifMetagenerationMatch=1`);
+    expect(await patched.json()).toMatchObject({ metageneration: '2', generation: String(g2), cacheControl: 'no-store' });
+    expect((await get(`${base}/storage/v1/b/b1/o/o?ifGenerationMatch=${g2}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('keeps cacheControl and the other metadata, returns them, and serves them as headers', async () => {
+    const body =
+      `--XX\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n` +
+      JSON.stringify({
+        name: 'm.json',
+        contentType: 'application/json',
+        cacheControl: 'no-store',
+        contentLanguage: 'en',
+        metadata: { k: 'v' },
+      }) +
+      `\r\n--XX\r\nContent-Type: application/json\r\n\r\n{}\r\n--XX--\r\n`;
+    const created = await get(`${base}/upload/storage/v1/b/b1/o?uploadType=multipart`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/related; boundary=XX' },
+      body,
+    });
+    const expected = { cacheControl: 'no-store', contentLanguage: 'en', contentType: 'application/json', metadata: { k: 'v' } };
+    expect(await created.json()).toMatchObject(expected);
+    expect(await (await get(`${base}/storage/v1/b/b1/o/m.json`)).json()).toMatchObject(expected);
+    const download = await get(`${base}/b1/m.json`);
+    expect([download.headers.get('cache-control'), download.headers.get('content-language')]).toEqual(['no-store', 'en']);
+  });
+
+  it('can lose the answer to a change it made (the client sees a 503 or a reset connection)', async () => {
+    gcs.failNext(1, { afterApplying: true, match: (r) => r.method === 'POST' });
+    expect((await multipart('lost', 'applied', '&ifGenerationMatch=0')).status).toBe(503);
+    expect(gcs.object('b1', 'lost')?.data.toString()).toBe('applied');
+    gcs.failNext(1, { afterApplying: 'reset', match: (r) => r.method === 'DELETE' });
+    await expect(get(`${base}/storage/v1/b/b1/o/lost`, { method: 'DELETE' })).rejects.toThrow();
+    expect(gcs.object('b1', 'lost')).toBeUndefined();
   });
 });

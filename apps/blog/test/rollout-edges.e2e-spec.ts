@@ -12,6 +12,8 @@ import {
   fastLitestreamConfig,
   generationsIn,
   inspectDatabase,
+  isLeaseRequest,
+  leaseRaceOrAbsent,
   LEASE_CLI,
   leaseGeneration,
   leaseIn,
@@ -55,7 +57,7 @@ describe('the writer lease at the edges', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'inkstone-rollout-edges-'));
-    gcs = await startGcsStandIn();
+    gcs = await startGcsStandIn({ buckets: ['moved', 'twins', 'killed'] });
     config = fastLitestreamConfig(dir);
   });
   afterEach(() => {
@@ -65,6 +67,8 @@ describe('the writer lease at the edges', () => {
     for (const instance of running.splice(0)) killHard(instance);
   });
   afterAll(async () => {
+    // Only authenticated, known requests; the only 4xx: a lease not yet written or a lost race.
+    expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -76,7 +80,7 @@ describe('the writer lease at the edges', () => {
     const instance = await startInstance({
       databasePath: dbPath(name),
       replicaUrl: `gcs://${bucket}/${REPLICA_PATH}`,
-      env: { STORAGE_EMULATOR_HOST: gcs.host, LITESTREAM_CONFIG: config },
+      env: { ...gcs.env, LITESTREAM_CONFIG: config },
     });
     running.push(instance);
     databaseOf.set(instance, dbPath(name));
@@ -100,7 +104,7 @@ describe('the writer lease at the edges', () => {
 
     // A newcomer takes the lease (what start.sh does first), without starting an app.
     const { stdout } = await run(process.execPath, [LEASE_CLI, 'take'], {
-      env: { PATH: process.env.PATH ?? '', LITESTREAM_REPLICA_URL: replicaUrl, STORAGE_EMULATOR_HOST: gcs.host },
+      env: { PATH: process.env.PATH ?? '', LITESTREAM_REPLICA_URL: replicaUrl, ...gcs.env },
     });
     const [holder, , restoreFrom] = stdout.trim().split(' ');
     expect(restoreFrom).toBe(generationOf(databaseOf.get(a)!));
@@ -131,7 +135,7 @@ describe('the writer lease at the edges', () => {
     expect((await seed.exited).code).toBe(0);
 
     // Both read the lease before either writes it: one write fails its precondition (412).
-    const isLease = (r: { path: string }) => r.path.includes(encodeURIComponent(`${REPLICA_PATH}.writer-lease.json`));
+    const isLease = isLeaseRequest;
     gcs.barrier(2, (r) => r.method === 'GET' && isLease(r) && !r.path.includes('alt=media'));
     const names = ['twin-a', 'twin-b'];
     const started = await Promise.allSettled(names.map((name) => start(name, bucket)));
@@ -243,7 +247,7 @@ describe('the writer lease at the edges', () => {
     // npm run db:pull restores through the same lease-aware choice.
     const pulled = join(dir, 'pulled', 'blog.db');
     await run(process.execPath, [join(ROOT, 'dist', 'apps', 'blog', 'src', 'cli', 'db-pull.js'), '--out', pulled], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, LITESTREAM_REPLICA_URL: replicaUrl, STORAGE_EMULATOR_HOST: gcs.host },
+      env: { PATH: process.env.PATH ?? '', HOME: dir, LITESTREAM_REPLICA_URL: replicaUrl, ...gcs.env },
       timeout: 30_000,
     });
     expect(inspectDatabase(pulled).slugs.has('after-the-kill')).toBe(true);

@@ -7,8 +7,27 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
  *
  * It serves what Litestream's Go client (cloud.google.com/go/storage v1.31) and the Node
  * @google-cloud/storage client call: list, metadata, media download (JSON `alt=media` and XML),
- * multipart and resumable uploads, delete, object generations and preconditions. Anything else is
- * recorded in `requests` and answered 501, so a gap shows up in a test instead of passing quietly.
+ * multipart and resumable uploads, delete, metadata patch, object generations and preconditions.
+ * Anything else is recorded in `requests` and answered 501, so a gap shows up in a test instead of
+ * passing quietly.
+ *
+ * As strict as GCS where it matters:
+ * - Buckets must exist (`buckets` option, `createBucket`): 404 "The specified bucket does not exist".
+ * - Every request needs `Authorization: Bearer <token>` with a token this stand-in issued from its
+ *   metadata-server route (the way Cloud Run hands the service account's token to the app): 401
+ *   otherwise. Point Google's Node auth library at it with GCE_METADATA_HOST (`env` holds both
+ *   variables). One exception, declared in `isUnauthenticatedGoClient`: Litestream's Go client
+ *   cannot send credentials to an emulator (cloud.google.com/go/storage's NewClient puts
+ *   option.WithoutAuthentication() in front of the caller's options whenever STORAGE_EMULATOR_HOST
+ *   is set, and Litestream passes none), so its requests are recorded as unauthenticated instead.
+ * - Preconditions (ifGenerationMatch, ifGenerationNotMatch, ifMetagenerationMatch,
+ *   ifMetagenerationNotMatch; generation 0 = must not exist) on every upload type, download,
+ *   delete and metadata patch; 412 with reason conditionNotMet.
+ * - Object metadata (cacheControl, contentEncoding, contentDisposition, contentLanguage, custom
+ *   metadata) kept and returned, and served as headers on downloads.
+ *
+ * `unexpected()` lists what a test did not declare: unknown routes, 4xx/5xx answers other than
+ * injected faults, unauthenticated requests other than the Go client's.
  */
 
 export interface RecordedRequest {
@@ -19,6 +38,12 @@ export interface RecordedRequest {
   status: number;
   /** True when no route matched (answered 501). */
   unknown?: boolean;
+  /** True when the answer was an injected fault (the status, or the real answer replaced). */
+  injected?: boolean;
+  /** Whether it carried a bearer token this stand-in issued. */
+  authenticated: boolean;
+  /** When it arrived (Date.now()). */
+  at: number;
   headers: IncomingHttpHeaders;
 }
 
@@ -27,6 +52,8 @@ export interface StoredObject {
   generation: number;
   metageneration: number;
   contentType: string;
+  /** cacheControl, contentEncoding, contentDisposition, contentLanguage: as uploaded. */
+  fields: ObjectFields;
   metadata?: Record<string, string>;
   timeCreated: string;
   updated: string;
@@ -34,22 +61,48 @@ export interface StoredObject {
   crc32c: string;
 }
 
+export interface ObjectFields {
+  cacheControl?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+}
+const FIELD_NAMES = ['cacheControl', 'contentEncoding', 'contentDisposition', 'contentLanguage'] as const;
+
 export interface FaultOptions {
   /** Status to answer; 503 unless given. */
   status?: number;
+  /**
+   * Carry the request out first, then lose its answer: the client sees `status` (or a reset
+   * connection with 'reset') although the change was made, as when a response is lost on the way.
+   */
+  afterApplying?: boolean | 'reset';
   /** Only requests this returns true for are failed (and counted). */
   match?: (req: { method: string; path: string }) => boolean;
 }
 
 export interface GcsStandIn {
   port: number;
-  /** "127.0.0.1:PORT", the value for STORAGE_EMULATOR_HOST. */
+  /** "127.0.0.1:PORT", the value for STORAGE_EMULATOR_HOST and GCE_METADATA_HOST. */
   host: string;
+  /**
+   * The environment a client needs: STORAGE_EMULATOR_HOST, GCE_METADATA_HOST for its token, and
+   * GOOGLE_CLOUD_PROJECT (without it Google's auth library spent ~12 s here looking for a project
+   * id before it asked the metadata server).
+   */
+  env: { STORAGE_EMULATOR_HOST: string; GCE_METADATA_HOST: string; GOOGLE_CLOUD_PROJECT: string };
+  createBucket(name: string): void;
+  /**
+   * Requests a test did not declare: unknown routes, answers >= 400 other than injected faults,
+   * and unauthenticated requests other than the Go client's. `expected` declares the ones a test
+   * provokes (a 412 from a race, a 404 for a lease not written yet).
+   */
+  unexpected(expected?: (r: RecordedRequest) => boolean): RecordedRequest[];
   /** A copy of a bucket's objects: name → content. */
   objects(bucket: string): Map<string, Buffer>;
   /** The stored object with its generation and hashes, or undefined. */
   object(bucket: string, name: string): StoredObject | undefined;
-  /** Seeds an object as if it had been uploaded. */
+  /** Seeds an object as if it had been uploaded (the bucket must exist). */
   putObject(bucket: string, name: string, data: Buffer, contentType?: string): StoredObject;
   requests: RecordedRequest[];
   /** Answers the next `count` (matching) requests with an error; `Infinity` for every request. */
@@ -70,6 +123,7 @@ interface UploadSession {
   bucket: string;
   name: string;
   contentType: string;
+  fields: ObjectFields;
   metadata?: Record<string, string>;
   preconditions: Preconditions;
   chunks: Buffer[];
@@ -90,6 +144,8 @@ class HttpError extends Error {
     message: string,
     readonly reason: string,
     readonly extraHeaders: Record<string, string> = {},
+    /** The XML API's error code, when it is not the usual one for the status. */
+    readonly xmlCode?: string,
   ) {
     super(message);
   }
@@ -116,6 +172,12 @@ function crc32cBase64(data: Buffer): string {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(crc32c(data));
   return out.toString('base64');
+}
+
+/** Stands in for a response whose answer will be lost: the route's answer goes nowhere. */
+function answerSink(): ServerResponse {
+  const sink = { headersSent: false, writeHead: () => sink, setHeader: () => sink, end: () => sink };
+  return sink as unknown as ServerResponse;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -194,10 +256,30 @@ function parseMultipart(body: Buffer, contentType: string): { headers: Record<st
   return parts;
 }
 
-interface ObjectMetadataInput {
+interface ObjectMetadataInput extends ObjectFields {
   name?: string;
   contentType?: string;
   metadata?: Record<string, string>;
+}
+
+function fieldsOf(meta: ObjectMetadataInput): ObjectFields {
+  const fields: ObjectFields = {};
+  for (const key of FIELD_NAMES) if (typeof meta[key] === 'string') fields[key] = meta[key];
+  return fields;
+}
+
+/**
+ * Litestream's Go client (cloud.google.com/go/storage) against an emulator: it cannot send
+ * credentials there (see the file's comment). Recognised by the client library header it sends.
+ */
+export function isUnauthenticatedGoClient(headers: IncomingHttpHeaders): boolean {
+  if (headers.authorization !== undefined) return false;
+  // Seen from Litestream 0.3.13 on the JSON API: "gccl-invocation-id/… gl-go/1.21.3 gccl/1.31.0";
+  // its XML downloads go through Go's plain HTTP client ("Go-http-client/1.1", no such header).
+  const client = String(headers['x-goog-api-client'] ?? '');
+  return (
+    (/(^| )gl-go\//.test(client) && /(^| )gccl\//.test(client)) || /^Go-http-client\//.test(String(headers['user-agent'] ?? ''))
+  );
 }
 
 function parseJson(body: Buffer): ObjectMetadataInput {
@@ -209,19 +291,30 @@ function parseJson(body: Buffer): ObjectMetadataInput {
   }
 }
 
-export async function startGcsStandIn(): Promise<GcsStandIn> {
-  const buckets = new Map<string, Map<string, StoredObject>>();
+export async function startGcsStandIn(options: { buckets?: string[] } = {}): Promise<GcsStandIn> {
+  const buckets = new Map<string, Map<string, StoredObject>>((options.buckets ?? []).map((name) => [name, new Map()]));
   const sessions = new Map<string, UploadSession>();
   const requests: RecordedRequest[] = [];
-  const faults: { remaining: number; status: number; match?: FaultOptions['match'] }[] = [];
+  const tokens = new Set<string>();
+  const faults: {
+    remaining: number;
+    status: number;
+    afterApplying?: FaultOptions['afterApplying'];
+    match?: FaultOptions['match'];
+  }[] = [];
+  const barriers: {
+    count: number;
+    match: (req: { method: string; path: string }) => boolean;
+    /** Held requests by client invocation (retries of one call share it). */
+    waiting: Map<unknown, (() => void)[]>;
+  }[] = [];
   let slow: { ms: number; match?: (req: { method: string; path: string }) => boolean } = { ms: 0 };
-  const barriers: { count: number; match: (req: { method: string; path: string }) => boolean; waiting: (() => void)[] }[] = [];
   // Real generations are microsecond timestamps; strictly increasing is what matters.
   let lastGeneration = Date.now() * 1000;
 
   const bucket = (name: string) => {
-    let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = new Map()));
+    const b = buckets.get(name);
+    if (!b) throw new HttpError(404, 'The specified bucket does not exist.', 'notFound', {}, 'NoSuchBucket');
     return b;
   };
 
@@ -230,6 +323,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     name: string,
     data: Buffer,
     contentType: string,
+    fields: ObjectFields,
     metadata: Record<string, string> | undefined,
     preconditions: Preconditions,
   ): StoredObject => {
@@ -241,6 +335,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
       generation: ++lastGeneration,
       metageneration: 1,
       contentType,
+      fields,
       metadata,
       timeCreated: now,
       updated: now,
@@ -261,6 +356,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     generation: String(o.generation),
     metageneration: String(o.metageneration),
     contentType: o.contentType,
+    ...o.fields,
     storageClass: 'STANDARD',
     size: String(o.data.length),
     md5Hash: o.md5Hash,
@@ -289,7 +385,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
       return;
     }
     if (xml) {
-      const code = err.status === 404 ? 'NoSuchKey' : err.status === 412 ? 'PreconditionFailed' : err.reason;
+      const code = err.xmlCode ?? (err.status === 404 ? 'NoSuchKey' : err.status === 412 ? 'PreconditionFailed' : err.reason);
       const text = `<?xml version='1.0' encoding='UTF-8'?><Error><Code>${code}</Code><Message>${err.message}</Message></Error>`;
       res.writeHead(err.status, { 'Content-Type': 'application/xml; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
@@ -321,6 +417,10 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
   const sendMedia = (req: IncomingMessage, res: ServerResponse, o: StoredObject) => {
     const headers: Record<string, string> = {
       'Content-Type': o.contentType,
+      ...(o.fields.cacheControl ? { 'Cache-Control': o.fields.cacheControl } : {}),
+      ...(o.fields.contentEncoding ? { 'Content-Encoding': o.fields.contentEncoding } : {}),
+      ...(o.fields.contentDisposition ? { 'Content-Disposition': o.fields.contentDisposition } : {}),
+      ...(o.fields.contentLanguage ? { 'Content-Language': o.fields.contentLanguage } : {}),
       'Last-Modified': new Date(o.updated).toUTCString(),
       ETag: `"${Buffer.from(o.md5Hash, 'base64').toString('hex')}"`,
       'X-Goog-Generation': String(o.generation),
@@ -409,6 +509,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
         name,
         body,
         String(req.headers['content-type'] ?? 'application/octet-stream'),
+        {},
         undefined,
         preconditions,
       );
@@ -422,7 +523,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
       const name = meta.name ?? query.get('name');
       if (!name) throw new HttpError(400, 'Required parameter: name', 'required');
       const contentType = meta.contentType ?? parts[1].headers['content-type'] ?? 'application/octet-stream';
-      const stored = store(bucketName, name, parts[1].body, contentType, meta.metadata, preconditions);
+      const stored = store(bucketName, name, parts[1].body, contentType, fieldsOf(meta), meta.metadata, preconditions);
       sendJson(res, 200, resource(bucketName, name, stored));
       return;
     }
@@ -436,6 +537,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
         bucket: bucketName,
         name,
         contentType: meta.contentType ?? String(req.headers['x-upload-content-type'] ?? 'application/octet-stream'),
+        fields: fieldsOf(meta),
         metadata: meta.metadata,
         preconditions,
         chunks: [],
@@ -475,7 +577,15 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     }
     if (total !== undefined && session.received >= total) {
       const data = Buffer.concat(session.chunks).subarray(0, total);
-      session.done = store(session.bucket, session.name, data, session.contentType, session.metadata, session.preconditions);
+      session.done = store(
+        session.bucket,
+        session.name,
+        data,
+        session.contentType,
+        session.fields,
+        session.metadata,
+        session.preconditions,
+      );
       session.chunks = [];
       sendJson(res, 200, resource(session.bucket, session.name, session.done));
       return;
@@ -491,7 +601,8 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     res.end();
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, record: RecordedRequest) => {
+  const handle = async (req: IncomingMessage, realRes: ServerResponse, record: RecordedRequest) => {
+    let res = realRes;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const query = url.searchParams;
@@ -502,15 +613,61 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     // Object names may contain "/": join the rest and decode once.
     const rest = (i: number) => decodeURIComponent(segments.slice(i).join('/'));
 
-    const barrier = barriers.find((b) => b.waiting.length < b.count && b.match({ method, path: record.path }));
+    // A client that times out while held retries with the same invocation id: the retry takes its
+    // first attempt's place instead of counting as a second client.
+    const invocation = /gccl-invocation-id\/(\S+)/.exec(String(req.headers['x-goog-api-client'] ?? ''))?.[1] ?? record;
+    const barrier = barriers.find(
+      (b) => b.waiting.size < b.count && (b.waiting.has(invocation) || b.match({ method, path: record.path })),
+    );
     if (barrier) {
       await new Promise<void>((resolve) => {
-        barrier.waiting.push(resolve);
-        if (barrier.waiting.length === barrier.count) {
+        const earlier = barrier.waiting.get(invocation) ?? [];
+        barrier.waiting.set(invocation, [...earlier, resolve]);
+        if (barrier.waiting.size === barrier.count) {
           barriers.splice(barriers.indexOf(barrier), 1);
-          for (const release of barrier.waiting) release();
+          for (const releases of barrier.waiting.values()) for (const release of releases) release();
         }
       });
+    }
+
+    // The metadata server's token route (GCE_METADATA_HOST): how Cloud Run gives the app its token.
+    if (segments[0] === 'computeMetadata') {
+      if (req.headers['metadata-flavor'] !== 'Google') throw new HttpError(403, 'Missing Metadata-Flavor: Google', 'forbidden');
+      const flavor = { 'Metadata-Flavor': 'Google' };
+      if (rawPath === '/computeMetadata/v1/instance' || rawPath === '/computeMetadata/v1/instance/') {
+        res.writeHead(200, { ...flavor, 'Content-Type': 'application/text' });
+        res.end('');
+        return;
+      }
+      if (rawPath === '/computeMetadata/v1/instance/service-accounts/default/token') {
+        const token = `stand-in-${randomBytes(16).toString('hex')}`;
+        tokens.add(token);
+        return sendJson(res, 200, { access_token: token, expires_in: 3599, token_type: 'Bearer' }, flavor);
+      }
+      if (rawPath === '/computeMetadata/v1/project/project-id') {
+        res.writeHead(200, { ...flavor, 'Content-Type': 'application/text' });
+        res.end('inkstone-test-project');
+        return;
+      }
+      if (rawPath === '/computeMetadata/v1/universe/universe-domain') {
+        res.writeHead(200, { ...flavor, 'Content-Type': 'application/text' });
+        res.end('googleapis.com');
+        return;
+      }
+    } else if (!record.authenticated && !isUnauthenticatedGoClient(req.headers)) {
+      // What GCS answers a request without credentials (or with a token it did not issue).
+      const authorization = req.headers.authorization;
+      throw authorization
+        ? new HttpError(401, 'Invalid Credentials', 'authError', {
+            'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/"',
+          })
+        : new HttpError(
+            401,
+            'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object.',
+            'required',
+            { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/"' },
+            'AccessDenied',
+          );
     }
 
     if (slow.ms > 0 && (!slow.match || slow.match({ method, path: record.path }))) {
@@ -520,7 +677,12 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     const fault = faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method, path: record.path })));
     if (fault) {
       fault.remaining--;
-      throw new HttpError(fault.status, 'Injected fault from the GCS stand-in', 'backendError');
+      record.injected = true;
+      if (!fault.afterApplying) throw new HttpError(fault.status, 'Injected fault from the GCS stand-in', 'backendError');
+      // Do the work, then lose the answer: the routes below answer into a sink.
+      res = answerSink();
+      const lost = fault.afterApplying === 'reset' ? 'reset' : fault.status;
+      lostAnswers.set(record, lost);
     }
 
     // JSON API: /storage/v1/b/{bucket}[/o[/{object}]] and the media download alias /download/storage/v1/...
@@ -528,6 +690,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     if (jsonBase >= 0 && segments[jsonBase + 1] === 'v1' && segments[jsonBase + 2] === 'b' && segments.length > jsonBase + 3) {
       const bucketName = seg(jsonBase + 3);
       if (segments.length === jsonBase + 4 && method === 'GET') {
+        bucket(bucketName);
         sendJson(res, 200, {
           kind: 'storage#bucket',
           id: bucketName,
@@ -555,6 +718,21 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
             res.writeHead(204);
             res.end();
             return;
+          }
+          if (method === 'PATCH') {
+            const o = getObject(bucketName, name, query);
+            checkPreconditions(preconditionsFrom(query), o);
+            const meta = parseJson(body);
+            const patched: StoredObject = {
+              ...o,
+              metageneration: o.metageneration + 1,
+              contentType: meta.contentType ?? o.contentType,
+              fields: { ...o.fields, ...fieldsOf(meta) },
+              metadata: meta.metadata ? { ...o.metadata, ...meta.metadata } : o.metadata,
+              updated: new Date().toISOString(),
+            };
+            bucket(bucketName).set(name, patched);
+            return sendJson(res, 200, resource(bucketName, name, patched));
           }
         }
       }
@@ -596,23 +774,48 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     sendJson(res, 501, { error: { code: 501, message: `GCS stand-in: no route for ${method} ${rawPath}` } });
   };
 
+  /** Requests whose (applied) answer is to be lost: the status the client sees instead, or 'reset'. */
+  const lostAnswers = new Map<RecordedRequest, number | 'reset'>();
+
   const server = createServer((req, res) => {
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, headers: req.headers };
+    const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      status: 0,
+      authenticated: bearer !== undefined && tokens.has(bearer),
+      at: Date.now(),
+      headers: req.headers,
+    };
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
+    res.on('close', () => (record.status ||= -1)); // -1: the connection was reset
     const xml =
       (req.url ?? '/').split('/')[1] !== 'storage' &&
       !(req.url ?? '').startsWith('/upload/') &&
       !(req.url ?? '').startsWith('/download/');
-    handle(req, res, record).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const httpError =
-        err instanceof HttpError ? err : new HttpError(500, err instanceof Error ? err.message : String(err), 'internalError');
-      sendError(res, httpError, xml);
-    });
+    handle(req, res, record)
+      .then(() => {
+        const lost = lostAnswers.get(record);
+        if (lost === undefined) return;
+        lostAnswers.delete(record);
+        if (lost === 'reset') res.destroy();
+        else
+          sendError(res, new HttpError(lost, 'Injected fault from the GCS stand-in (the change was made)', 'backendError'), xml);
+      })
+      .catch((err: unknown) => {
+        const lost = lostAnswers.get(record);
+        lostAnswers.delete(record);
+        if (lost === 'reset') return res.destroy();
+        if (lost !== undefined) err = new HttpError(lost, 'Injected fault from the GCS stand-in', 'backendError');
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const httpError =
+          err instanceof HttpError ? err : new HttpError(500, err instanceof Error ? err.message : String(err), 'internalError');
+        sendError(res, httpError, xml);
+      });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -625,16 +828,35 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
   return {
     port,
     host,
+    env: { STORAGE_EMULATOR_HOST: host, GCE_METADATA_HOST: host, GOOGLE_CLOUD_PROJECT: 'inkstone-test-project' },
+    createBucket(name) {
+      if (!buckets.has(name)) buckets.set(name, new Map());
+    },
+    unexpected: (expected = () => false) =>
+      requests.filter(
+        (r) =>
+          !r.injected &&
+          !expected(r) &&
+          (r.unknown ||
+            r.status >= 400 ||
+            r.status < 0 ||
+            (!r.authenticated && !r.path.startsWith('/computeMetadata/') && !isUnauthenticatedGoClient(r.headers))),
+      ),
     objects: (name) => new Map([...bucket(name)].map(([key, o]) => [key, o.data])),
     object: (bucketName, name) => buckets.get(bucketName)?.get(name),
     putObject: (bucketName, name, data, contentType = 'application/octet-stream') =>
-      store(bucketName, name, data, contentType, undefined, {}),
+      store(bucketName, name, data, contentType, {}, undefined, {}),
     requests,
     failNext(count, options = {}) {
-      faults.push({ remaining: count, status: options.status ?? 503, match: options.match });
+      faults.push({
+        remaining: count,
+        status: options.status ?? 503,
+        afterApplying: options.afterApplying,
+        match: options.match,
+      });
     },
     barrier(count, match) {
-      barriers.push({ count, match, waiting: [] });
+      barriers.push({ count, match, waiting: new Map() });
     },
     clearFaults() {
       faults.length = 0;

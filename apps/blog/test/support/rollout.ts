@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 
 import { LITESTREAM_BIN } from './container.js';
-import type { GcsStandIn } from './gcs-stand-in.js';
+import type { GcsStandIn, RecordedRequest } from './gcs-stand-in.js';
 import { ROOT } from './process.js';
 
 // Why async only: the GCS stand-in answers from this process; a synchronous child would hang.
@@ -33,6 +33,16 @@ export interface LeaseContent {
   restoredFrom: string | null;
 }
 
+/** A request for the lease object (its name is in the path or the upload's query). */
+export const isLeaseRequest = (r: { path: string }) => r.path.includes(encodeURIComponent(`${REPLICA_PATH}.writer-lease.json`));
+
+/**
+ * The stand-in answers a test may expect around the lease: 404 reading a lease not written yet
+ * (the first start on a bucket) and 412 for a lease write that lost a race.
+ */
+export const leaseRaceOrAbsent = (r: RecordedRequest) =>
+  isLeaseRequest(r) && ((r.status === 404 && r.method === 'GET') || (r.status === 412 && r.method === 'POST'));
+
 export function leaseIn(gcs: GcsStandIn, bucket: string): LeaseContent | null {
   const object = gcs.object(bucket, `${REPLICA_PATH}.writer-lease.json`);
   return object ? (JSON.parse(object.data.toString('utf8')) as LeaseContent) : null;
@@ -51,7 +61,7 @@ export function generationsIn(gcs: GcsStandIn, bucket: string): string[] {
 /** `writer-lease generation`: the generation a restore must use ('' for a plain restore). */
 export async function leaseGeneration(gcs: GcsStandIn, replicaUrl: string): Promise<string> {
   const { stdout } = await run(process.execPath, [LEASE_CLI, 'generation'], {
-    env: { PATH: process.env.PATH ?? '', LITESTREAM_REPLICA_URL: replicaUrl, STORAGE_EMULATOR_HOST: gcs.host },
+    env: { PATH: process.env.PATH ?? '', LITESTREAM_REPLICA_URL: replicaUrl, ...gcs.env },
     timeout: 20_000,
   });
   return stdout.trim();
@@ -62,7 +72,7 @@ export async function restoreInto(gcs: GcsStandIn, replicaUrl: string, target: s
   mkdirSync(join(target, '..'), { recursive: true });
   const generation = mode === 'live' ? await leaseGeneration(gcs, replicaUrl) : '';
   await run(LITESTREAM_BIN, ['restore', ...(generation ? ['-generation', generation] : []), '-o', target, replicaUrl], {
-    env: { PATH: process.env.PATH ?? '', HOME: ROOT, STORAGE_EMULATOR_HOST: gcs.host },
+    env: { PATH: process.env.PATH ?? '', HOME: ROOT, ...gcs.env },
     timeout: 30_000,
   });
   return target;

@@ -24,14 +24,15 @@ export class GcsLeaseStore implements LeaseStore {
     private readonly timeoutMs = 5_000,
   ) {}
 
-  async read(): Promise<StoredLease | null> {
+  async read(): Promise<(StoredLease & { text: string }) | null> {
     const bucket = await this.client();
     try {
       const [metadata] = await bucket.file(this.location.object).getMetadata();
       const objectGeneration = Number(metadata.generation);
       // Read exactly the generation whose number a later write will name.
       const [data] = await bucket.file(this.location.object, { generation: objectGeneration }).download();
-      return { objectGeneration, record: parseLeaseRecord(data.toString('utf8')) };
+      const text = data.toString('utf8');
+      return { objectGeneration, record: parseLeaseRecord(text), text };
     } catch (err) {
       if (status(err) === 404) return null;
       throw err;
@@ -50,8 +51,9 @@ export class GcsLeaseStore implements LeaseStore {
 
   async write(record: LeaseRecord, ifGeneration: number) {
     const file = (await this.client()).file(this.location.object);
+    const text = `${JSON.stringify(record, null, 2)}\n`;
     try {
-      await file.save(`${JSON.stringify(record, null, 2)}\n`, {
+      await file.save(text, {
         resumable: false,
         contentType: 'application/json',
         metadata: { cacheControl: 'no-store' },
@@ -59,8 +61,13 @@ export class GcsLeaseStore implements LeaseStore {
       });
       return { written: true as const, objectGeneration: Number(file.metadata.generation) };
     } catch (err) {
-      if (status(err) === 412) return { written: false as const };
-      throw err;
+      if (status(err) !== 412) throw err;
+      // The client retries a write whose answer was lost; if the first attempt was applied, the retry
+      // meets our own write and gets 412. Our record (random holder, start time) is unique: finding
+      // exactly it in the bucket means the write happened.
+      const current = await this.read().catch(() => null);
+      if (current?.text === text) return { written: true as const, objectGeneration: current.objectGeneration };
+      return { written: false as const };
     }
   }
 
@@ -80,14 +87,18 @@ export class GcsLeaseStore implements LeaseStore {
       const { Storage } = requireCjs('@google-cloud/storage') as StorageModule;
       // Tests: STORAGE_EMULATOR_HOST is host:port (Litestream's Go client form). The Node client would
       // use it as its base URL without the /storage/v1 prefix; as an endpoint it keeps the real paths
-      // (and, being a custom endpoint, sends no credentials). The client reads the variable only
-      // while it is constructed; it is put back for the processes we start (Litestream).
+      // — and with useAuthWithCustomEndpoint it still authenticates as in production (Application
+      // Default Credentials; the tests' stand-in issues tokens from its metadata route, found with
+      // GCE_METADATA_HOST). The client reads the variable only while it is constructed; it is put
+      // back for the processes we start (Litestream).
       const emulator = process.env.STORAGE_EMULATOR_HOST;
       delete process.env.STORAGE_EMULATOR_HOST;
       let storage: InstanceType<StorageModule['Storage']>;
       try {
         storage = new Storage({
-          ...(emulator ? { apiEndpoint: /^https?:\/\//.test(emulator) ? emulator : `http://${emulator}` } : {}),
+          ...(emulator
+            ? { apiEndpoint: /^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`, useAuthWithCustomEndpoint: true }
+            : {}),
           timeout: this.timeoutMs,
           retryOptions: { autoRetry: true, maxRetries: 2, totalTimeout: this.timeoutMs / 1000, maxRetryDelay: 1 },
         });
