@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,9 @@ import Database from 'better-sqlite3';
 import { HttpAdmin } from './support/http-admin.js';
 import { freePort } from './support/process.js';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from './support/test-app.js';
+
+// A loaded CI machine can take more than Jest's default 5 s to boot the app.
+jest.setTimeout(30_000);
 
 const MB = 1024 * 1024;
 

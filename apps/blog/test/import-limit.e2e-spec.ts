@@ -1,6 +1,10 @@
+import { jest } from '@jest/globals';
 import { loggedInAgent, type Agent } from './support/admin-agent.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { CLOUD_RUN_MAX_REQUEST_BYTES, WEB_IMPORT_MAX_BYTES } from '../src/admin/import-limit.js';
+
+// A loaded CI machine can take more than Jest's default 5 s to boot the app.
+jest.setTimeout(30_000);
 
 /** Cloud Run refuses HTTP/1 requests over 32 MiB: the admin's import says so, and refuses the same. */
 describe('the web import fits in one Cloud Run request', () => {

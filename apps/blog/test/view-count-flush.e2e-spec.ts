@@ -4,6 +4,9 @@ import request from 'supertest';
 
 import { startTestApp, type TestApp } from './support/test-app.js';
 
+// A loaded CI machine can take more than Jest's default 5 s to boot the app.
+jest.setTimeout(30_000);
+
 /**
  * Request-based billing: the CPU is there only while a request is in flight. The batched view
  * counts must be written inside a request once their interval has passed, not by a timer that
