@@ -9,7 +9,7 @@ import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './suppor
 import { InstanceFreezer } from './support/freezer.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
-import { inspectDatabase, leaseIn, REPLICA_PATH, restoreInto } from './support/rollout.js';
+import { inspectDatabase, leaseIn, REPLICA_PATH, restoreInto, leaseRaceOrAbsent } from './support/rollout.js';
 import { type SlowLink, startSlowLink } from './support/slow-link.js';
 
 const MB = 1024 * 1024;
@@ -42,7 +42,7 @@ describe('the first save after a cold start, frozen between requests', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'inkstone-first-save-'));
-    gcs = await startGcsStandIn();
+    gcs = await startGcsStandIn({ buckets: ['cold'] });
     link = await startSlowLink(gcs);
   });
   afterEach(async () => {
@@ -63,7 +63,7 @@ describe('the first save after a cold start, frozen between requests', () => {
     const instance = await startInstance({
       databasePath: dbPath(name),
       replicaUrl,
-      env: { STORAGE_EMULATOR_HOST: link.host, ...env },
+      env: { ...gcs.env, STORAGE_EMULATOR_HOST: link.host, ...env },
       readyTimeoutMs: 60_000,
     });
     running.push(instance);
@@ -118,4 +118,8 @@ describe('the first save after a cold start, frozen between requests', () => {
     const restored = inspectDatabase(await restoreInto(gcs, replicaUrl, join(dir, 'restored', 'blog.db'), 'live'));
     expect(restored.slugs).toEqual(new Set(['before-the-cold-start', 'with-the-images', 'first-after-the-cold-start']));
   }, 180_000);
+
+  it('sent the bucket nothing it would refuse (no unknown route, no unexpected 4xx, no anonymous Node client)', () => {
+    expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
+  });
 });

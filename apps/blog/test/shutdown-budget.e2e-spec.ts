@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
-import { inspectDatabase, REPLICA_PATH, restoreInto } from './support/rollout.js';
+import { inspectDatabase, REPLICA_PATH, restoreInto, leaseRaceOrAbsent } from './support/rollout.js';
 import { type SlowLink, startSlowLink } from './support/slow-link.js';
 
 /** Cloud Run sends SIGKILL this long after SIGTERM. */
@@ -39,7 +39,7 @@ describe('shutdown fits in the 10 s Cloud Run gives after SIGTERM', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'inkstone-shutdown-'));
-    gcs = await startGcsStandIn();
+    gcs = await startGcsStandIn({ buckets: ['shutdown'] });
     link = await startSlowLink(gcs);
   });
   afterEach(() => {
@@ -60,7 +60,7 @@ describe('shutdown fits in the 10 s Cloud Run gives after SIGTERM', () => {
     const instance = await startInstance({
       databasePath: join(dir, name, 'blog.db'),
       replicaUrl,
-      env: { STORAGE_EMULATOR_HOST: link.host, REPLICATION_WAIT_MS: '5000' },
+      env: { ...gcs.env, STORAGE_EMULATOR_HOST: link.host, REPLICATION_WAIT_MS: '5000' },
     });
     running.push(instance);
     return instance;
@@ -106,4 +106,8 @@ describe('shutdown fits in the 10 s Cloud Run gives after SIGTERM', () => {
     for (const slug of acknowledged) expect(restored.slugs.has(slug)).toBe(true);
     expect(restored.integrity).toBe('ok');
   }, 120_000);
+
+  it('sent the bucket nothing it would refuse (no unknown route, no unexpected 4xx, no anonymous Node client)', () => {
+    expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
+  });
 });
