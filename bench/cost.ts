@@ -1,24 +1,58 @@
 /**
- * Monthly cost of a blog on Cloud Run (request-based billing) + Litestream to Cloud Storage,
- * from figures measured by the bench. Prices: list prices, Tier 1 region (e.g. us-central1),
- * as published on cloud.google.com/run/pricing and cloud.google.com/storage/pricing, copied
- * 2026-11-25. Check them before relying on this.
+ * Monthly cost of a blog on Cloud Run (request-based billing) + Litestream to Cloud Storage, from
+ * what the local Cloud Run (apps/blog/test/cloud-run/) counted: CPU-seconds of a cold start, of a
+ * request and of a shutdown, bucket operations by class per cold start and per save, bytes a reader
+ * downloads, and what the bucket keeps. Prices: list prices of a Tier 1 region (us-central1), as
+ * published on the Cloud Run, Cloud Storage, Network Service Tiers, Artifact Registry and Secret
+ * Manager pricing pages, copied on the date below. Check them before relying on this.
  */
 export const PRICES = {
-  date: '2026-11-25',
+  date: '2026-12-02',
   run: { vcpuSecond: 0.000024, gibSecond: 0.0000025, perMillionRequests: 0.4 },
+  /** Per billing account, every region (applied as a Tier 1 spending discount). */
   runFree: { vcpuSeconds: 180_000, gibSeconds: 360_000, requests: 2_000_000 },
+  /** Premium Tier internet data transfer, 0–1 TiB, worldwide except China and Australia. */
+  egress: { perGib: 0.12 },
+  /** Cloud Run's own free data transfer: 1 GiB a month within North America. */
+  egressFreeGib: 1,
   gcs: { gbMonth: 0.02, classAPer1000: 0.005, classBPer1000: 0.0004 },
+  /** Always Free, only for buckets in us-east1, us-west1 and us-central1. */
   gcsFree: { gbMonths: 5, classA: 5_000, classB: 50_000 },
+  artifactRegistry: { gbMonth: 0.1, freeGb: 0.5 },
+  secretManager: { versionMonth: 0.06, freeVersions: 6, accessPer10k: 0.03, freeAccesses: 10_000 },
 };
 
-export interface CostInputs {
-  pageViews: number;
-  /** Measured: seconds from process start to first 200 (through start.sh with a restore). */
-  coldStartSeconds: number;
-  /** Measured: server CPU per request, seconds (a mix of cached and first renders). */
-  cpuSecondsPerRequest: number;
+/** Counted by the local Cloud Run (BENCHMARKS.md, "Cost model": where each figure comes from). */
+export interface CloudRunFigures {
+  /** CPU while an instance starts (start.sh, restore, boot, first snapshot, lease), vCPU-s. */
+  cpuPerColdStart: number;
+  /** CPU while it shuts down, vCPU-s. */
+  cpuPerShutdown: number;
+  /** Seconds an instance is billed while starting (to the startup probe passing). */
+  secondsPerColdStart: number;
+  /** Server CPU per request, vCPU-s (mostly cache hits). */
+  cpuPerRequest: number;
+  /** Class A (writes, listings) and Class B (reads) operations of one cold start + shutdown. */
+  classAPerColdStart: number;
+  classBPerColdStart: number;
+  /** Class A operations of one author save (the WAL upload, the lease check is Class B). */
+  classAPerSave: number;
+  classBPerSave: number;
+  /** Bytes in the bucket at the steady state (pruned to a few generations), per MB of database. */
+  bucketBytesPerDbMb: number;
+  /** Bytes deleted per cold start per MB of database (an old generation pruned): billed 7 days under soft delete. */
+  deletedBytesPerDbMbPerColdStart: number;
+  imageGb: number;
+  imagesKept: number;
+}
+
+export interface BlogShape {
+  name: string;
   databaseMb: number;
+  /** Bytes a reader downloads per page view: HTML (compressed), CSS (first visit), images. */
+  htmlBytesPerView: number;
+  cssBytesPerView: number;
+  imageBytesPerView: number;
 }
 
 export interface CostLine {
@@ -28,71 +62,115 @@ export interface CostLine {
   afterFree: number;
 }
 
+export interface CostOptions {
+  /** Whether the bucket is in a region with Cloud Storage's Always Free tier. */
+  gcsFreeRegion: boolean;
+  /** Whether the bucket keeps deleted objects 7 days (bootstrap-gcp.sh clears it). */
+  softDelete: boolean;
+}
+
 /**
- * Assumptions (stated in BENCHMARKS.md): 1.2 requests per page view (HTML, plus the theme's
- * CSS on a first visit; fingerprinted files are then cached for a year); visits are sparse, so
- * each request is its own billable period and Cloud Run rounds it up to 100 ms; 1 vCPU, 512 MiB
- * (service.yaml); views arrive at random over the month and an instance sleeps after 15 idle
- * minutes (at least one cold start a day, for deploys and recycling); each cold start restores
- * the database (~4 Class B operations) and Litestream then uploads a new generation's snapshot
- * (1 Class A) that retention keeps 72 h; while awake, view counts are written every 30 s at
- * most, each a WAL upload (Class A); 30 author saves a month.
+ * Assumptions (BENCHMARKS.md): 1.2 requests per page view; views arrive at random over the month
+ * and an instance is stopped after 15 idle minutes (at least one cold start a day for deploys and
+ * recycling); each request is billed on its own, rounded up to 100 ms, at 1 vCPU and the
+ * service's memory; 30 author saves a month; view counts reach the bucket at most every 30 s while
+ * an instance is awake (one Class A each); two secrets with one version each, read at each cold start.
  */
-export function monthlyCost(inputs: CostInputs): { lines: CostLine[]; total: number; totalAfterFree: number } {
-  const requests = inputs.pageViews * 1.2;
-  // Views as random (Poisson) arrivals over the month: an instance sleeps after 15 idle minutes.
-  const perMinute = inputs.pageViews / (30 * 24 * 60);
+export function monthlyCost(
+  views: number,
+  blog: BlogShape,
+  run: CloudRunFigures,
+  memoryGib: number,
+  options: CostOptions = { gcsFreeRegion: true, softDelete: false },
+): { lines: CostLine[]; total: number; totalAfterFree: number } {
+  const requests = views * 1.2;
+  const perMinute = views / (30 * 24 * 60);
   const idleGap = Math.exp(-15 * perMinute);
-  const coldStarts = Math.max(30, inputs.pageViews * idleGap);
+  const coldStarts = Math.max(30, views * idleGap);
   const awakeHours = 30 * 24 * (1 - idleGap);
-  const billedSeconds = requests * Math.max(0.1, inputs.cpuSecondsPerRequest) + coldStarts * inputs.coldStartSeconds;
-  const vcpuSeconds = billedSeconds * 1;
-  const gibSeconds = billedSeconds * 0.5;
-  const classA = coldStarts + Math.min(inputs.pageViews, awakeHours * 120) + 30 * 2;
-  const classB = coldStarts * 4;
-  const storageGb = (inputs.databaseMb / 1024) * (1 + coldStarts / 10);
+  const saves = 30;
+
+  const requestSeconds = requests * Math.max(0.1, run.cpuPerRequest);
+  const startSeconds = coldStarts * (run.secondsPerColdStart + run.cpuPerShutdown);
+  const vcpuSeconds = requests * run.cpuPerRequest + coldStarts * (run.cpuPerColdStart + run.cpuPerShutdown);
+  const billedSeconds = requestSeconds + startSeconds;
+  const billedVcpu = Math.max(vcpuSeconds, billedSeconds);
+  const gibSeconds = billedSeconds * memoryGib;
+
+  const viewFlushes = Math.min(views, awakeHours * 120);
+  const classA = coldStarts * run.classAPerColdStart + saves * run.classAPerSave + viewFlushes;
+  const classB = coldStarts * run.classBPerColdStart + saves * run.classBPerSave;
+  const storedGb = (blog.databaseMb * run.bucketBytesPerDbMb) / 1e9;
+  const softDeletedGb = options.softDelete
+    ? (coldStarts * run.deletedBytesPerDbMbPerColdStart * blog.databaseMb * 7) / 30 / 1e9
+    : 0;
+  const egressGib = (views * (blog.htmlBytesPerView + blog.cssBytesPerView + blog.imageBytesPerView)) / 2 ** 30;
+  const registryGb = run.imageGb * run.imagesKept;
+  const secretAccesses = coldStarts * 2;
+
   const free = PRICES.runFree;
+  const gcsFree = options.gcsFreeRegion ? PRICES.gcsFree : { gbMonths: 0, classA: 0, classB: 0 };
+  const sm = PRICES.secretManager;
   const lines: CostLine[] = [
-    {
-      item: 'Cloud Run CPU',
-      quantity: `${Math.round(vcpuSeconds).toLocaleString('en')} vCPU-s`,
-      list: vcpuSeconds * PRICES.run.vcpuSecond,
-      afterFree: Math.max(0, vcpuSeconds - free.vcpuSeconds) * PRICES.run.vcpuSecond,
-    },
-    {
-      item: 'Cloud Run memory',
-      quantity: `${Math.round(gibSeconds).toLocaleString('en')} GiB-s`,
-      list: gibSeconds * PRICES.run.gibSecond,
-      afterFree: Math.max(0, gibSeconds - free.gibSeconds) * PRICES.run.gibSecond,
-    },
-    {
-      item: 'Cloud Run requests',
-      quantity: `${Math.round(requests).toLocaleString('en')}`,
-      list: (requests / 1e6) * PRICES.run.perMillionRequests,
-      afterFree: (Math.max(0, requests - free.requests) / 1e6) * PRICES.run.perMillionRequests,
-    },
-    {
-      item: 'GCS Class A (uploads)',
-      quantity: `${Math.round(classA).toLocaleString('en')}`,
-      list: (classA / 1000) * PRICES.gcs.classAPer1000,
-      afterFree: (Math.max(0, classA - PRICES.gcsFree.classA) / 1000) * PRICES.gcs.classAPer1000,
-    },
-    {
-      item: 'GCS Class B (restores)',
-      quantity: `${Math.round(classB).toLocaleString('en')}`,
-      list: (classB / 1000) * PRICES.gcs.classBPer1000,
-      afterFree: (Math.max(0, classB - PRICES.gcsFree.classB) / 1000) * PRICES.gcs.classBPer1000,
-    },
-    {
-      item: 'GCS storage (replica + 72 h of generations)',
-      quantity: `${storageGb.toFixed(2)} GB`,
-      list: storageGb * PRICES.gcs.gbMonth,
-      afterFree: Math.max(0, storageGb - PRICES.gcsFree.gbMonths) * PRICES.gcs.gbMonth,
-    },
+    line('Cloud Run CPU', `${fmt(billedVcpu)} vCPU-s`, billedVcpu, free.vcpuSeconds, PRICES.run.vcpuSecond),
+    line('Cloud Run memory', `${fmt(gibSeconds)} GiB-s`, gibSeconds, free.gibSeconds, PRICES.run.gibSecond),
+    line('Cloud Run requests', fmt(requests), requests / 1e6, free.requests / 1e6, PRICES.run.perMillionRequests),
+    line(
+      'Internet egress (HTML, CSS, images)',
+      `${egressGib.toFixed(2)} GiB`,
+      egressGib,
+      PRICES.egressFreeGib,
+      PRICES.egress.perGib,
+    ),
+    line('GCS Class A (uploads, listings)', fmt(classA), classA / 1000, gcsFree.classA / 1000, PRICES.gcs.classAPer1000),
+    line('GCS Class B (reads)', fmt(classB), classB / 1000, gcsFree.classB / 1000, PRICES.gcs.classBPer1000),
+    line(
+      `GCS storage${options.softDelete ? ' (+ 7 days of soft-deleted generations)' : ''}`,
+      `${(storedGb + softDeletedGb).toFixed(3)} GB`,
+      storedGb + softDeletedGb,
+      gcsFree.gbMonths,
+      PRICES.gcs.gbMonth,
+    ),
+    line(
+      'Artifact Registry',
+      `${registryGb.toFixed(2)} GB`,
+      registryGb,
+      PRICES.artifactRegistry.freeGb,
+      PRICES.artifactRegistry.gbMonth,
+    ),
+    line('Secret Manager versions', '2', 2, sm.freeVersions, sm.versionMonth),
+    line('Secret Manager accesses', fmt(secretAccesses), secretAccesses / 1e4, sm.freeAccesses / 1e4, sm.accessPer10k),
   ];
   return {
     lines,
     total: lines.reduce((n, l) => n + l.list, 0),
     totalAfterFree: lines.reduce((n, l) => n + l.afterFree, 0),
   };
+}
+
+function line(item: string, quantity: string, units: number, freeUnits: number, price: number): CostLine {
+  return { item, quantity, list: units * price, afterFree: Math.max(0, units - freeUnits) * price };
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en');
+}
+
+/** Markdown rows for one blog shape at the given monthly views. */
+export function costTable(
+  blog: BlogShape,
+  run: CloudRunFigures,
+  memoryGib: number,
+  viewsList: number[],
+  options?: CostOptions,
+): string[] {
+  const rows = ['| page views / month | line | quantity | list price | after free tiers |', '|---|---|---|---|---|'];
+  for (const views of viewsList) {
+    const cost = monthlyCost(views, blog, run, memoryGib, options);
+    for (const l of cost.lines) {
+      rows.push(`| ${fmt(views)} | ${l.item} | ${l.quantity} | $${l.list.toFixed(4)} | $${l.afterFree.toFixed(4)} |`);
+    }
+    rows.push(`| ${fmt(views)} | **total** | | **$${cost.total.toFixed(2)}** | **$${cost.totalAfterFree.toFixed(2)}** |`);
+  }
+  return rows;
 }

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 
 import { coldStartExisting, coldStartFresh, coldStartRestore, makeReplica, startShEnv } from './cold-start.js';
-import { monthlyCost, PRICES } from './cost.js';
+import { costTable, PRICES } from './cost.js';
+import { BLOG_SHAPES, CLOUD_RUN_FIGURES } from './cost-figures.js';
 import { firstRenders, hammer, type LoadResult, startCeiling } from './load.js';
 import { appAt, appEnv, freePort, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
 import { seedDatabase, type SeedResult } from './seed.js';
@@ -135,23 +136,22 @@ out(`| post page, first render | ${ms(few.first.p50)} → ${ms(many.first.p50)} 
 out();
 
 // --- cost -------------------------------------------------------------------------------------
-const restore10 = cold.find((c) => c.label.includes('10 MB'))!;
 const post10 = few.results.find((r) => r.route === 'post' && r.connections === 10)!;
-out(`Monthly cost model (prices of ${PRICES.date}; assumptions in BENCHMARKS.md):`);
-out();
-out('| page views / month | line | quantity | list price | after free tier |');
-out('|---|---|---|---|---|');
-for (const views of [10_000, 1_000_000]) {
-  const cost = monthlyCost({
-    pageViews: views,
-    coldStartSeconds: restore10.median / 1000,
-    cpuSecondsPerRequest: post10.cpuMsPerRequest / 1000,
-    databaseMb: 10,
-  });
-  for (const l of cost.lines)
-    out(`| ${views.toLocaleString('en')} | ${l.item} | ${l.quantity} | $${l.list.toFixed(4)} | $${l.afterFree.toFixed(4)} |`);
-  out(`| ${views.toLocaleString('en')} | **total** | | **$${cost.total.toFixed(2)}** | **$${cost.totalAfterFree.toFixed(2)}** |`);
+const memoryGib = serviceMemoryGib();
+out(`Monthly cost model (prices of ${PRICES.date}; figures and assumptions in BENCHMARKS.md, "Cost model"):`);
+for (const blog of BLOG_SHAPES) {
+  out();
+  out(`${blog.name}, ${memoryGib} GiB instance, bucket in a free-tier region, soft delete cleared:`);
+  out();
+  for (const row of costTable(
+    blog,
+    { ...CLOUD_RUN_FIGURES, cpuPerRequest: post10.cpuMsPerRequest / 1000 },
+    memoryGib,
+    [10_000, 1_000_000],
+  ))
+    out(row);
 }
+out();
 
 const table = lines.join('\n');
 if (quick || args.app || args.node) {
@@ -243,4 +243,11 @@ async function litestreamReplicatingRss(databasePath: string, replicaDir: string
     await running.stop();
   }
   return peak;
+}
+
+/** The memory limit service.yaml gives the instance, in GiB. */
+function serviceMemoryGib(): number {
+  const match = /memory:\s*'?(\d+)(Mi|Gi)'?/.exec(readFileSync(join(ROOT, 'service.yaml'), 'utf8'));
+  if (!match) throw new Error('service.yaml names no memory limit');
+  return match[2] === 'Gi' ? Number(match[1]) : Number(match[1]) / 1024;
 }

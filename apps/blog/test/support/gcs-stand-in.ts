@@ -275,10 +275,12 @@ function fieldsOf(meta: ObjectMetadataInput): ObjectFields {
 export function isUnauthenticatedGoClient(headers: IncomingHttpHeaders): boolean {
   if (headers.authorization !== undefined) return false;
   // Seen from Litestream 0.3.13 on the JSON API: "gccl-invocation-id/… gl-go/1.21.3 gccl/1.31.0";
-  // its XML downloads go through Go's plain HTTP client ("Go-http-client/1.1", no such header).
+  // the chunks of its resumable uploads come from the generated API client underneath:
+  // "gl-go/1.21.3 gdcl/0.135.0 gccl-invocation-id/…"; its XML downloads go through Go's plain HTTP
+  // client ("Go-http-client/1.1", no such header).
   const client = String(headers['x-goog-api-client'] ?? '');
   return (
-    (/(^| )gl-go\//.test(client) && /(^| )gccl\//.test(client)) || /^Go-http-client\//.test(String(headers['user-agent'] ?? ''))
+    (/(^| )gl-go\//.test(client) && /(^| )(gccl|gdcl)\//.test(client)) || /^Go-http-client\//.test(String(headers['user-agent'] ?? ''))
   );
 }
 
