@@ -1,0 +1,75 @@
+import type { HttpAdmin } from '../support/http-admin.js';
+import { Meter } from './meter.js';
+import { mib, report, restoredSlugs, save, type SaveOutcome, type Scenario, sleep, slugOf, startScenario } from './scenario.js';
+
+/**
+ * Scenario 3: a blog that scales to zero between visits. Each cycle: a cold start (restore),
+ * a few reads, one save, idle (frozen), SIGTERM. Every cold start makes Litestream upload a new
+ * generation, so the bucket only stays bounded if old generations are removed within such a short
+ * life. CLOUD_RUN_CYCLES sets the count (200 by hand; CI's value is in package.json's script).
+ */
+const CYCLES = Number(process.env.CLOUD_RUN_CYCLES ?? 200);
+const SAMPLE_EVERY = Math.max(1, Math.round(CYCLES / 10));
+
+describe(`${CYCLES} scale-to-zero cycles`, () => {
+  let s: Scenario | undefined;
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('keep the bucket bounded and every acknowledged save', async () => {
+    s = await startScenario();
+    const outcomes = new Map<string, SaveOutcome>();
+    let admin: HttpAdmin | null = null;
+    const started = Date.now();
+    s.cloudRun.meter.sampleStorage('start');
+    for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      const home = await fetch(`${s.cloudRun.url}/`);
+      await home.arrayBuffer();
+      expect(home.status).toBe(200);
+      for (const path of ['/tags', '/feed.xml']) await (await fetch(`${s.cloudRun.url}${path}`)).arrayBuffer();
+      // The session cookie outlives instances (signed, its secret from Secret Manager); log in once.
+      admin ??= await s.admin();
+      const title = `Cycle ${cycle}`;
+      outcomes.set(title, await save(admin, title));
+      await sleep(200); // idle: frozen
+      const instance = await s.cloudRun.scaleToZero();
+      expect(instance!.sigkilled).toBe(false);
+      if (cycle % SAMPLE_EVERY === 0 || cycle === CYCLES) s.cloudRun.meter.sampleStorage(`cycle ${cycle}`);
+    }
+    const elapsedS = (Date.now() - started) / 1000;
+    const acknowledged = [...outcomes].filter(([, o]) => o === 'replicated' || o === 'pending').map(([t]) => slugOf(t));
+    const restored = await restoredSlugs(s, 'after-cycles');
+    const lost = acknowledged.filter((slug) => !restored.has(slug));
+    const samples = s.cloudRun.meter.storage;
+    const totals = Meter.instances(s.cloudRun.reports());
+    const counts = { replicated: 0, pending: 0, refused: 0, failed: 0 };
+    for (const o of outcomes.values()) counts[o]++;
+    report(`${CYCLES} scale-to-zero cycles`, {
+      secondsPerCycle: (elapsedS / CYCLES).toFixed(2),
+      saves: counts,
+      lost: lost.length,
+      curve: samples.map((x) => `${x.label.replace('cycle ', '')}:${x.objects}obj/${mib(x.bytes)}MiB`).join(','),
+      deletedMiB: mib(samples.at(-1)!.deletedBytes),
+      bucketOps: s.cloudRun.meter.bucketOperations(),
+      cpuS: {
+        starting: totals.cpu.starting.toFixed(1),
+        serving: totals.cpu.serving.toFixed(1),
+        stopping: totals.cpu.stopping.toFixed(1),
+      },
+      requests: s.cloudRun.meter.requests,
+    });
+    // Bounded: the bucket at the end is no bigger than twice what it was a fifth of the way in.
+    const early = samples.find((x) => x.label === `cycle ${SAMPLE_EVERY * 2}`) ?? samples[1];
+    const last = samples.at(-1)!;
+    const problems = [
+      ...lost.map((slug) => `acknowledged save ${slug} is not in the bucket`),
+      ...(counts.replicated === CYCLES ? [] : [`${CYCLES - counts.replicated} saves were not answered "replicated"`]),
+      ...(last.objects <= Math.max(2 * early.objects, 10)
+        ? []
+        : [`objects grew from ${early.objects} (${early.label}) to ${last.objects}`]),
+      ...(last.bytes <= 2 * early.bytes ? [] : [`bytes grew from ${early.bytes} (${early.label}) to ${last.bytes}`]),
+    ];
+    expect(problems).toEqual([]);
+  }, 3_600_000);
+});
