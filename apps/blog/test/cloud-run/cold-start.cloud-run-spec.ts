@@ -12,7 +12,7 @@ describe('cold start under the local Cloud Run', () => {
   afterEach(async () => {
     await s?.close();
     s = undefined;
-  });
+  }, 120_000);
 
   async function firstOk(scenario: Scenario): Promise<number> {
     const started = Date.now();

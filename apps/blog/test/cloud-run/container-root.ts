@@ -104,14 +104,14 @@ export class ContainerRoot {
     }
   }
 
-  /** uid:gid of the image's USER (a name from /etc/passwd, or numbers). */
-  userSpec(user: string): string {
+  /** uid:gid and home of the image's USER (a name from /etc/passwd, or numbers). */
+  user(user: string): { spec: string; home: string } {
     const [name, group] = user.split(':');
     const passwd = readFileSync(join(this.path, 'etc', 'passwd'), 'utf8');
     const entry = passwd.split('\n').find((line) => line.split(':')[0] === name || line.split(':')[2] === name);
     if (!entry) throw new Error(`user ${name} is not in the image's /etc/passwd`);
-    const [, , uid, gid] = entry.split(':');
-    return `${uid}:${group ?? gid}`;
+    const [, , uid, gid, , home] = entry.split(':');
+    return { spec: `${uid}:${group ?? gid}`, home: home || '/' };
   }
 
   private async mount(args: string[], dir: string): Promise<void> {

@@ -114,7 +114,9 @@ export class Instance {
         volume.files.map((f) => ({ path: f.path, value: secret(f.secret) })),
       );
     }
-    const env: Record<string, string> = {};
+    const user = this.root.user(image.user);
+    // As container runtimes do: HOME from the image's passwd entry, then the image's ENV.
+    const env: Record<string, string> = { HOME: user.home, HOSTNAME: `localhost` };
     for (const pair of image.env) {
       const eq = pair.indexOf('=');
       env[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -132,7 +134,7 @@ export class Instance {
     const command = [...image.entrypoint, ...image.cmd];
     const args = [
       '--userspec',
-      this.root.userSpec(image.user),
+      user.spec,
       this.root.path,
       '/usr/bin/env',
       '-i',
@@ -146,8 +148,17 @@ export class Instance {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
+    // Each line stamped with ms since the instance was asked for: where a cold start's time goes.
+    const capture = (d: Buffer) => {
+      const stamp = `+${Date.now() - this.startedAt}ms `;
+      this.out += d
+        .toString()
+        .split(/(?<=\n)/)
+        .map((line) => stamp + line)
+        .join('');
+    };
+    child.stdout!.on('data', capture);
+    child.stderr!.on('data', capture);
     child.on('exit', (code, signal) => {
       this.exitInfo = { code, signal };
       void this.onExit();

@@ -12,7 +12,7 @@ describe('requests over 32 MiB', () => {
   let s: Scenario | undefined;
   afterAll(async () => {
     await s?.close();
-  });
+  }, 120_000);
 
   /** A raw HTTP/1.1 POST: declared length, or chunked (no Content-Length) when `chunked`. */
   function post(url: string, path: string, body: Buffer, headers: Record<string, string>, chunked = false) {

@@ -11,7 +11,7 @@ describe('a rollout with two revisions overlapping', () => {
   let s: Scenario | undefined;
   afterAll(async () => {
     await s?.close();
-  });
+  }, 120_000);
 
   it('loses no acknowledged save and does not bring the old revision back', async () => {
     s = await startScenario();

@@ -15,7 +15,7 @@ describe(`${CYCLES} scale-to-zero cycles`, () => {
   let s: Scenario | undefined;
   afterAll(async () => {
     await s?.close();
-  });
+  }, 120_000);
 
   it('keep the bucket bounded and every acknowledged save', async () => {
     s = await startScenario();

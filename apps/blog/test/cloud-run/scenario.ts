@@ -41,11 +41,18 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
     cloudRun,
     dir,
     async admin() {
+      // A cold start can take longer than one admin request's timeout on a loaded machine.
+      await cloudRun.warm();
       const admin = new HttpAdmin(cloudRun.url);
       await admin.login(ADMIN_USERNAME, cloudRun.adminPassword);
       return admin;
     },
     async close() {
+      // CLOUD_RUN_LOG=1: every instance's output (start.sh, Litestream, the app), for a failing run.
+      if (process.env.CLOUD_RUN_LOG) {
+        for (const i of cloudRun.instances)
+          process.stdout.write(`--- ${i.options.name} (${i.options.revision})\n${i.output()}\n`);
+      }
       try {
         await cloudRun.close();
       } finally {

@@ -9,7 +9,7 @@ describe('SIGTERM with saves in flight', () => {
   let s: Scenario | undefined;
   afterAll(async () => {
     await s?.close();
-  });
+  }, 120_000);
 
   it('loses no acknowledged save and exits within 10 s without SIGKILL', async () => {
     s = await startScenario();
