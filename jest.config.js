@@ -1,4 +1,7 @@
-/** Two projects: unit specs beside the code, e2e specs against the real app in apps/blog/test. */
+/**
+ * Unit specs beside the code, e2e specs against the real app in apps/blog/test, and the real image
+ * under the local Cloud Run in apps/blog/test/cloud-run (not part of `npm test`).
+ */
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -17,6 +20,13 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/blog/test/cloud-run/'],
+    },
+    // The real image under the local Cloud Run (podman, buildah, root): `npm run test:cloud-run`.
+    { ...shared, displayName: 'cloud-run', testMatch: ['<rootDir>/apps/blog/test/cloud-run/**/*.e2e-spec.ts'] },
   ],
 };
