@@ -18,7 +18,11 @@ DATABASE_PATH=${DATABASE_PATH:-/data/inkstone.db}
 LITESTREAM_CONFIG=${LITESTREAM_CONFIG:-/etc/litestream.yml}
 LITESTREAM_BIN=${LITESTREAM_BIN:-/usr/local/bin/litestream}
 LITESTREAM_ADDR=${LITESTREAM_ADDR:-127.0.0.1:9090}
-RESTORE_TIMEOUT=${RESTORE_TIMEOUT:-120}
+# Bounds on the two steps before the app starts. With the app's own bound on publishing its generation
+# in the lease (before it listens), they fit within service.yaml's startup probe: a slow restore fails
+# here, cleanly, instead of being killed by the probe and crash-looping (deploy-budget.e2e-spec.ts).
+LEASE_TIMEOUT=${LEASE_TIMEOUT:-30}
+RESTORE_TIMEOUT=${RESTORE_TIMEOUT:-100}
 NODE_BIN=${NODE_BIN:-node}
 export DATABASE_PATH LITESTREAM_ADDR
 
@@ -34,8 +38,8 @@ mkdir -p "$(dirname "$DATABASE_PATH")"
 RESTORE_GENERATION=-
 case "$LITESTREAM_REPLICA_URL" in
 gcs://*)
-  if ! lease=$(timeout "$RESTORE_TIMEOUT" "$NODE_BIN" "$APP_DIR/dist/apps/blog/src/cli/writer-lease.js" take); then
-    log "could not take the writer lease (failed or timed out after ${RESTORE_TIMEOUT}s): refusing to start" >&2
+  if ! lease=$(timeout "$LEASE_TIMEOUT" "$NODE_BIN" "$APP_DIR/dist/apps/blog/src/cli/writer-lease.js" take); then
+    log "could not take the writer lease (failed or timed out after ${LEASE_TIMEOUT}s): refusing to start" >&2
     exit 1
   fi
   # "HOLDER OBJECT_GENERATION RESTORE_GENERATION": hex, digits, hex or "-" (checked by the app's config).

@@ -41,6 +41,16 @@ export async function createApp(
   return app;
 }
 
+/** See WriterLeaseService.published: main.ts waits for it before listening. */
+export function writerLeasePublished(app: NestExpressApplication): Promise<boolean> {
+  return app.get(WriterLeaseService).published();
+}
+
+/** Writes the pending view counts, their writer-lease check bounded by `withinMs` (shutdown). */
+export function flushViewCounts(app: NestExpressApplication, withinMs: number): Promise<void> {
+  return app.get(ViewCounterService).flush(withinMs);
+}
+
 /** Calls `listener` once when a newer instance has taken the writer lease (main.ts shuts down). */
 export function onWriterLeaseLost(app: NestExpressApplication, listener: () => void): void {
   app.get(WriterLeaseService).onLost(listener);

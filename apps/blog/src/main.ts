@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { startDraining } from './common/draining.js';
+import { SHUTDOWN_BUDGET } from './common/shutdown-budget.js';
 import { AppLogger } from './logging/app-logger.js';
 
 let config;
@@ -14,32 +15,51 @@ try {
 const logger = new AppLogger(config.production, config.logLevel);
 try {
   // Imported after the config check so a bad environment fails before Nest and the ORM load.
-  const { createApp, onWriterLeaseLost } = await import('./app.setup.js');
+  const { createApp, flushViewCounts, onWriterLeaseLost, writerLeasePublished } = await import('./app.setup.js');
   const app = await createApp(config, logger);
-  await app.listen(config.port, config.host);
-  logger.log(`Inkstone is listening on ${config.production ? `port ${config.port}` : config.siteUrl}`, 'Bootstrap');
+  const server = app.getHttpServer();
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    const started = Date.now();
+    const left = () => started + SHUTDOWN_BUDGET.exitByMs - SHUTDOWN_BUDGET.closeMs - Date.now();
     logger.log(`${signal}: closing`, 'Bootstrap');
-    // Cloud Run allows 10 s after SIGTERM; in-flight saves get most of it, Litestream the rest.
-    startDraining(app.getHttpServer(), 6_000);
-    // Why exit 0: Litestream skips its final sync when the app exits non-zero after SIGTERM.
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error(`Shutdown failed: ${(err as Error).message}`, (err as Error).stack, 'Bootstrap');
-        process.exit(1);
-      },
-    );
+    // Why exit 0, and by exitByMs whatever still runs: Litestream makes its final sync only after
+    // the app exits 0, and Cloud Run's SIGKILL comes 10 s after SIGTERM (see shutdown-budget.ts).
+    setTimeout(() => {
+      logger.warn(`Shutdown took more than ${SHUTDOWN_BUDGET.exitByMs} ms: exiting now`, 'Bootstrap');
+      process.exit(0);
+    }, SHUTDOWN_BUDGET.exitByMs).unref();
+    startDraining(server, SHUTDOWN_BUDGET.drainMs);
+    // The view counts after the drain, so that those of the last requests are in.
+    new Promise<void>((resolve) => server.close(() => resolve()))
+      .then(() => flushViewCounts(app, left()))
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error(`Shutdown failed: ${(err as Error).message}`, (err as Error).stack, 'Bootstrap');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM received'));
   process.on('SIGINT', () => shutdown('SIGINT received'));
   // A newer instance took the writer lease: finish in-flight requests and exit, so that this
   // instance's Litestream stops too.
   onWriterLeaseLost(app, () => shutdown('Writer lease lost'));
+
+  // Before listening: the startup probe passes only once the lease names this instance's
+  // generation, while Cloud Run still gives the CPU (see WriterLeaseService.published).
+  if (!(await writerLeasePublished(app)) && !closing) {
+    logger.warn('Listening without the writer lease published: reads are served, writes wait for it', 'Bootstrap');
+  }
+  if (!closing) {
+    await app.listen(config.port, config.host);
+    logger.log(`Inkstone is listening on ${config.production ? `port ${config.port}` : config.siteUrl}`, 'Bootstrap');
+  }
 } catch (err) {
   if (err instanceof ConfigError || (err as Error).name === 'SecretError') {
     console.error((err as Error).message);

@@ -73,8 +73,9 @@ export class ViewCounterService implements OnModuleDestroy {
     return [...byDay].map(([day, views]) => ({ day, views })).sort((a, b) => a.day.localeCompare(b.day));
   }
 
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write());
+  /** Writes the pending counts; `withinMs` bounds the write gate's check (at shutdown). */
+  flush(withinMs?: number): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write(withinMs));
     return this.flushing;
   }
 
@@ -82,7 +83,7 @@ export class ViewCounterService implements OnModuleDestroy {
     await this.flush();
   }
 
-  private async write(): Promise<void> {
+  private async write(withinMs?: number): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.size === 0) return;
@@ -90,7 +91,7 @@ export class ViewCounterService implements OnModuleDestroy {
     this.pending = new Map();
     this.pendingTotal = 0;
     // Why drop rather than keep: an instance that lost the writer lease must never write again.
-    if (this.gate && !(await this.gate.mayWrite())) {
+    if (this.gate && !(await this.gate.mayWrite(withinMs))) {
       this.logger.warn(`Dropped ${batch.size} view counts: this instance may not write`);
       return;
     }

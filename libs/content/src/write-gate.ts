@@ -4,7 +4,8 @@
  * without one, every write is allowed.
  */
 export interface WriteGate {
-  mayWrite(): Promise<boolean>;
+  /** False when the write must not happen, or could not be confirmed within `withinMs` (if given). */
+  mayWrite(withinMs?: number): Promise<boolean>;
 }
 
 export const WRITE_GATE = Symbol('WRITE_GATE');

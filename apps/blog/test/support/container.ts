@@ -27,6 +27,8 @@ export async function startInstance(opts: {
   databasePath: string;
   replicaUrl?: string;
   env?: Record<string, string>;
+  /** How long the instance may take to answer /healthz (a slow bucket makes starts slow). */
+  readyTimeoutMs?: number;
 }): Promise<Instance> {
   assertBuilt();
   const [port, metricsPort] = [await freePort(), await freePort()];
@@ -52,7 +54,10 @@ export async function startInstance(opts: {
     ...opts.env,
   });
   const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
-  const up = await Promise.race([waitForHttp(`${instance.base}/healthz`, 20_000).then(() => true), exited.then(() => false)]);
+  const up = await Promise.race([
+    waitForHttp(`${instance.base}/healthz`, opts.readyTimeoutMs ?? 20_000).then(() => true),
+    exited.then(() => false),
+  ]);
   if (!up) throw new Error(`instance exited before listening:\n${output()}`);
   return instance;
 }

@@ -56,6 +56,8 @@ export interface GcsStandIn {
   failNext(count: number, options?: FaultOptions): void;
   /** Drops any pending faults. */
   clearFaults(): void;
+  /** Holds every matching request `ms` before answering it (a slow bucket, or one slow object); 0 stops it. */
+  slowDown(ms: number, match?: (req: { method: string; path: string }) => boolean): void;
   /**
    * Holds the next `count` matching requests until all `count` have arrived, then answers them
    * together: two clients then see the same state, to race deterministically.
@@ -212,6 +214,7 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
   const sessions = new Map<string, UploadSession>();
   const requests: RecordedRequest[] = [];
   const faults: { remaining: number; status: number; match?: FaultOptions['match'] }[] = [];
+  let slow: { ms: number; match?: (req: { method: string; path: string }) => boolean } = { ms: 0 };
   const barriers: { count: number; match: (req: { method: string; path: string }) => boolean; waiting: (() => void)[] }[] = [];
   // Real generations are microsecond timestamps; strictly increasing is what matters.
   let lastGeneration = Date.now() * 1000;
@@ -510,6 +513,10 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
       });
     }
 
+    if (slow.ms > 0 && (!slow.match || slow.match({ method, path: record.path }))) {
+      await new Promise((resolve) => setTimeout(resolve, slow.ms).unref());
+    }
+
     const fault = faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method, path: record.path })));
     if (fault) {
       fault.remaining--;
@@ -631,6 +638,9 @@ export async function startGcsStandIn(): Promise<GcsStandIn> {
     },
     clearFaults() {
       faults.length = 0;
+    },
+    slowDown(ms, match) {
+      slow = { ms, match };
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -12,8 +12,14 @@ import { WriterLeaseError } from './writer-lease.errors.js';
 /** Injection token to hand the service another store (unit tests). */
 export const LEASE_STORE = Symbol('LEASE_STORE');
 
-/** How long boot may take to see Litestream's first snapshot of this instance in the bucket. */
-const PUBLISH_WAIT_MS = 120_000;
+/**
+ * How long boot may take to see Litestream's first snapshot of this instance in the bucket and name
+ * it in the lease. main.ts waits for this before it listens (startup is when Cloud Run gives the
+ * CPU), so it is part of the startup probe's budget (deploy-budget.e2e-spec.ts adds it up).
+ */
+export const PUBLISH_WAIT_MS = 60_000;
+/** PUBLISH_WAIT_MS plus the lease read and write that follow (each call bounded at 5 s): what main.ts waits at most. */
+export const PUBLISH_BOUND_MS = PUBLISH_WAIT_MS + 15_000;
 const POLL_MS = 50;
 
 /**
@@ -59,8 +65,27 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    // Not awaited: the app listens (and serves reads) meanwhile; writes wait for it.
+    // Started here, awaited by main.ts before it listens (see published()).
     if (this.enabled) this.ready = this.publish();
+  }
+
+  /**
+   * Resolves once this instance's generation is named in the lease (true), or publishing gave up
+   * (false: writes stay refused and are retried on the next write). At most PUBLISH_WAIT_MS plus the
+   * lease calls' own timeouts, PUBLISH_BOUND_MS in all. Why main.ts waits for it before listening: with request-based
+   * billing, the CPU is there while the instance starts and while requests are served, and almost
+   * not at all in between; Litestream's first snapshot upload and the lease write would otherwise
+   * crawl between requests and turn the first saves away with "the site is moving".
+   */
+  async published(): Promise<boolean> {
+    if (!this.ready) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PUBLISH_BOUND_MS).unref()));
+    try {
+      return await Promise.race([this.ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Calls `listener` once, when the lease is found lost (at once if it already is). */
@@ -84,24 +109,34 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
     return this.exclusive(() => this.confirm());
   }
 
-  /** For the view counters in @app/content: they write only with the lease confirmed. */
-  async mayWrite(): Promise<boolean> {
+  /** For the view counters in @app/content: they write only with the lease confirmed (in time, if bounded). */
+  async mayWrite(withinMs?: number): Promise<boolean> {
+    const checked = this.check().then(
+      (state) => state !== 'unconfirmed',
+      (err: unknown) => {
+        if (err instanceof WriterLeaseError) return false;
+        throw err;
+      },
+    );
+    if (withinMs === undefined) return checked;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(withinMs, 0)).unref()));
     try {
-      return (await this.check()) !== 'unconfirmed';
-    } catch (err) {
-      if (err instanceof WriterLeaseError) return false;
-      throw err;
+      return await Promise.race([checked, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   private async publish(): Promise<boolean> {
+    const deadline = Date.now() + PUBLISH_WAIT_MS;
     try {
       const generation = await poll(() => readLitestreamGeneration(this.config.databasePath), PUBLISH_WAIT_MS);
       if (!generation) {
         this.logger.error(`Litestream started no generation within ${PUBLISH_WAIT_MS / 1000} s: writes stay refused`);
         return false;
       }
-      return await this.exclusive(() => this.publishGeneration(generation, PUBLISH_WAIT_MS));
+      return await this.exclusive(() => this.publishGeneration(generation, Math.max(deadline - Date.now(), 0)));
     } catch (err) {
       this.logger.error(`Could not publish this instance's generation in the writer lease: ${(err as Error).message}`);
       return false;
