@@ -17,7 +17,6 @@ import {
   leaseIn,
   REPLICA_PATH,
   restoreInto,
-  startFresh,
 } from './support/rollout.js';
 
 /** The writer lease's edge cases: simultaneous starts, a holder killed mid-save, abandoned generations. */
@@ -26,14 +25,21 @@ const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const slugOf = (title: string) => title.toLowerCase().replace(/ /g, '-');
 
-async function save(admin: HttpAdmin, title: string): Promise<'replicated' | 'pending' | 'refused' | 'failed'> {
+/** Answers that are neither an acknowledgement nor the promised 503 refusal: "status title". */
+const serverErrors: string[] = [];
+
+async function save(admin: HttpAdmin, title: string): Promise<'replicated' | 'pending' | 'refused' | 'error' | 'failed'> {
+  let res: Awaited<ReturnType<HttpAdmin['createPost']>>;
   try {
-    const res = await admin.createPost(title, `Body of ${title}.`);
-    if (res.status === 303) return res.location?.endsWith('replication=replicated') ? 'replicated' : 'pending';
-    return res.status === 503 ? 'refused' : 'failed';
+    res = await admin.createPost(title, `Body of ${title}.`);
   } catch {
-    return 'failed';
+    return 'failed'; // the connection went away: the author was told nothing
   }
+  if (res.status === 303 && res.location?.endsWith('replication=replicated')) return 'replicated';
+  if (res.status === 303 && res.location?.endsWith('replication=pending')) return 'pending';
+  if (res.status === 503) return 'refused';
+  serverErrors.push(`${res.status} ${title} ${res.location ?? ''}`);
+  return 'error';
 }
 
 const holderOf = (instance: Instance) => /took the writer lease as ([0-9a-f]+)/.exec(instance.output())?.[1];
@@ -53,6 +59,8 @@ describe('the writer lease at the edges', () => {
     config = fastLitestreamConfig(dir);
   });
   afterEach(() => {
+    // No save, in any test, got an answer other than an acknowledgement or the promised refusal.
+    expect(serverErrors.splice(0)).toEqual([]);
     stop = true;
     for (const instance of running.splice(0)) killHard(instance);
   });
@@ -84,7 +92,7 @@ describe('the writer lease at the edges', () => {
   it('refuses a save once the lease moved, writes nothing for it, drops the view counts and exits', async () => {
     const bucket = 'moved';
     const replicaUrl = `gcs://${bucket}/${REPLICA_PATH}`;
-    const a = await startFresh((name) => start(name, bucket), 'moved-a');
+    const a = await start('moved-a', bucket);
     const admin = await loggedIn(a);
     expect(await save(admin, 'Before the move')).toBe('replicated');
     const read = await fetch(`${a.base}/posts/before-the-move`, { headers: { 'User-Agent': 'Mozilla/5.0 (reader)' } });
@@ -117,7 +125,7 @@ describe('the writer lease at the edges', () => {
 
   it('lets exactly one of two instances started at the same moment write; the other exits', async () => {
     const bucket = 'twins';
-    const seed = await startFresh((name) => start(name, bucket), 'seed');
+    const seed = await start('seed', bucket);
     expect(await save(await loggedIn(seed), 'Before the twins')).toBe('replicated');
     seed.child.kill('SIGTERM');
     expect((await seed.exited).code).toBe(0);
@@ -138,6 +146,8 @@ describe('the writer lease at the edges', () => {
     // Both get saves until only one is left; only the lease holder may acknowledge any.
     stop = false;
     const acked = new Map<string, string[]>(up.map(({ name }) => [name, []]));
+    /** Every answer each twin gave: the loser may refuse or drop the connection, never acknowledge. */
+    const answers = new Map<string, string[]>(up.map(({ name }) => [name, []]));
     const exited = new Set<string>();
     const deadline = Date.now() + 30_000;
     for (const { instance, name } of up) void instance.exited.then(() => exited.add(name));
@@ -147,7 +157,9 @@ describe('the writer lease at the edges', () => {
         const othersGone = () => exited.size >= up.length - 1;
         for (let n = 0; admin && !stop && !exited.has(name) && !(othersGone() && n > 3) && Date.now() < deadline; n++) {
           const title = `${name} save ${n}`;
-          if ((await save(admin, title)) === 'replicated') acked.get(name)!.push(slugOf(title));
+          const outcome = await save(admin, title);
+          answers.get(name)!.push(outcome);
+          if (outcome === 'replicated') acked.get(name)!.push(slugOf(title));
           await sleep(30);
         }
       }),
@@ -159,6 +171,7 @@ describe('the writer lease at the edges', () => {
     for (const { instance, name } of up.filter((u) => u.name !== winnerName)) {
       expect(await instance.exited).toEqual({ code: 0, signal: null });
       expect(acked.get(name)).toEqual([]);
+      expect(answers.get(name)!.filter((outcome) => outcome !== 'refused' && outcome !== 'failed')).toEqual([]);
       expect(instance.output()).toContain('The writer lease moved to a newer instance');
     }
     // The lease names the survivor and the generation it writes.
@@ -181,7 +194,7 @@ describe('the writer lease at the edges', () => {
   it('survives a holder SIGKILLed mid-save, and later restores pick the live generation, never the abandoned one', async () => {
     const bucket = 'killed';
     const replicaUrl = `gcs://${bucket}/${REPLICA_PATH}`;
-    const a = await startFresh((name) => start(name, bucket), 'killed-a');
+    const a = await start('killed-a', bucket);
     const adminA = await loggedIn(a);
     stop = false;
     const acked: string[] = [];

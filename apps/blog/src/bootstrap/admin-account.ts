@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { AuthService, type EnsureAdminResult } from '@app/auth';
 
 import { APP_CONFIG } from '../config/config.module.js';
+import { retryWhileBusy } from '../database/first-boot.js';
 import type { AppConfig } from '../config/config.js';
 import { RESOLVED_SECRETS, type ResolvedSecrets } from './secrets.js';
 
@@ -22,9 +23,10 @@ export class AdminAccount implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const firstBoot = !(await this.auth.hasAccount());
-    const check = this.auth.ensureAdminInBackground(this.config.adminUsername, this.secrets.adminPassword);
-    if (firstBoot) return this.report(await check);
+    const ensure = () => this.auth.ensureAdminInBackground(this.config.adminUsername, this.secrets.adminPassword);
+    // The first boot writes while Litestream may be attaching to the new file (database/first-boot.ts).
+    if (!(await this.auth.hasAccount())) return this.report(await retryWhileBusy(ensure));
+    const check = ensure();
     check.then(
       (result) => this.report(result),
       (err: unknown) => this.logger.error(`Checking the admin account failed: ${(err as Error).message}`),

@@ -5,6 +5,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { PagesService, PostsService, SettingsService } from '@app/content';
 
 import { APP_CONFIG } from '../config/config.module.js';
+import { retryWhileBusy } from '../database/first-boot.js';
 import type { AppConfig } from '../config/config.js';
 import { ABOUT_PAGE, WELCOME_POST } from './demo-content.text.js';
 
@@ -28,14 +29,18 @@ export class DemoContent implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.demoContent) return;
-    await RequestContext.create(this.em, async () => {
-      if (await this.settings.flag(FLAG)) return;
-      if ((await this.posts.count()) === 0) {
-        await this.posts.create({ ...WELCOME_POST, status: 'published' });
-        await this.pages.create({ ...ABOUT_PAGE, status: 'published', navOrder: 1 });
-        this.logger.log('Created the welcome post and the About page');
-      }
-      await this.settings.setFlag(FLAG);
+    // Each step is one transaction, repeated on its own (in a fresh context) when it met
+    // Litestream's locks on a new file (database/first-boot.ts).
+    const step = (fn: () => Promise<unknown>) => retryWhileBusy(() => RequestContext.create(this.em, fn));
+    let fresh = false;
+    await step(async () => {
+      fresh = !(await this.settings.flag(FLAG)) && (await this.posts.count()) === 0;
     });
+    if (fresh) {
+      await step(() => this.posts.create({ ...WELCOME_POST, status: 'published' }));
+      await step(() => this.pages.create({ ...ABOUT_PAGE, status: 'published', navOrder: 1 }));
+      this.logger.log('Created the welcome post and the About page');
+    }
+    await step(() => this.settings.setFlag(FLAG));
   }
 }

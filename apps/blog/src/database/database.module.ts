@@ -11,6 +11,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 
+import { createDatabaseFile } from './first-boot.js';
 import { migrate } from './migrate.js';
 import { ormConfig } from './orm.config.js';
 
@@ -35,6 +36,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
         {
           provide: MikroORM,
           useFactory: async () => {
+            createDatabaseFile(databasePath);
             const orm = await MikroORM.init(ormConfig(databasePath));
             const applied = await migrate(orm);
             if (applied.length) new Logger('Database').log(`Applied migrations: ${applied.join(', ')}`);

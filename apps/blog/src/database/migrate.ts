@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/better-sqlite';
 import type { Migrator } from '@mikro-orm/migrations';
 
 import { loadMigrationsList, migrationNames } from '../migrations/index.js';
+import { retryWhileBusy } from './first-boot.js';
 
 /**
  * @mikro-orm/migrations (umzug and its CLI helpers) is about a third of the app's code, and an
@@ -19,21 +20,9 @@ export async function loadMigrator(orm: MikroORM): Promise<Migrator> {
 export async function migrate(orm: MikroORM): Promise<string[]> {
   if (!(await hasPendingMigrations(orm))) return [];
   const migrator = await loadMigrator(orm);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await migrator.up()).map((m) => m.name);
-    } catch (err) {
-      // On a brand-new file Litestream takes its own locks while it sets the database up; a
-      // deferred transaction that must upgrade to a write lock then fails at once with
-      // SQLITE_BUSY instead of waiting. The migrations run all-or-nothing, so trying again is safe.
-      if (!isBusy(err) || attempt === 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-}
-
-function isBusy(err: unknown): boolean {
-  return /SQLITE_BUSY|database is locked/.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message ?? ''}`);
+  // On a new blog Litestream attaches to the file while the first migrations run (see first-boot.ts);
+  // the migrations run all-or-nothing, so trying again is safe.
+  return retryWhileBusy(async () => (await migrator.up()).map((m) => m.name));
 }
 
 /** One indexed read instead of loading the migrator: which of our migrations is not recorded. */

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 import Database from 'better-sqlite3';
 
-import { type Instance, LITESTREAM_BIN } from './container.js';
+import { LITESTREAM_BIN } from './container.js';
 import type { GcsStandIn } from './gcs-stand-in.js';
 import { ROOT } from './process.js';
 
@@ -109,18 +109,4 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/**
- * The very first start of a blog (empty replica) can fail its first migration with "database is
- * locked" when Litestream initialises the new file at the same moment: a first-start race that
- * has nothing to do with rollouts (about once in 20 starts on this machine). Start once more.
- */
-export async function startFresh(start: (name: string) => Promise<Instance>, name: string): Promise<Instance> {
-  try {
-    return await start(name);
-  } catch (err) {
-    if (!/database is locked/.test((err as Error).message)) throw err;
-    return start(`${name}-again`);
-  }
 }
