@@ -1,6 +1,6 @@
 /**
  * Unit specs beside the code, e2e specs against the real app in apps/blog/test, and the real image
- * under the local Cloud Run in apps/blog/test/cloud-run (not part of `npm test`).
+ * under the local Cloud Run in apps/blog/test/cloud-run (jest.cloud-run.config.js, not part of `npm test`).
  */
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -26,7 +26,5 @@ export default {
       testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/blog/test/cloud-run/'],
     },
-    // The real image under the local Cloud Run (podman, buildah, root): `npm run test:cloud-run`.
-    { ...shared, displayName: 'cloud-run', testMatch: ['<rootDir>/apps/blog/test/cloud-run/**/*.e2e-spec.ts'] },
   ],
 };

@@ -9,7 +9,7 @@ import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './suppor
 import { InstanceFreezer } from './support/freezer.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
-import { inspectDatabase, leaseIn, REPLICA_PATH, restoreInto, startFresh } from './support/rollout.js';
+import { inspectDatabase, leaseIn, REPLICA_PATH, restoreInto } from './support/rollout.js';
 import { type SlowLink, startSlowLink } from './support/slow-link.js';
 
 const MB = 1024 * 1024;
@@ -79,7 +79,7 @@ describe('the first save after a cold start, frozen between requests', () => {
   it('is answered "replicated" although the instance was frozen from the moment it answered its probe', async () => {
     // A blog in the bucket, written by an earlier instance that scaled to zero: one post, and
     // 24 MB of images, so that a new generation's first snapshot takes a while to upload.
-    const seed = await startFresh(start, 'seed');
+    const seed = await start('seed');
     await saveOne(seed, 'Before the cold start');
     seed.child.kill('SIGTERM');
     expect(await seed.exited).toEqual({ code: 0, signal: null });

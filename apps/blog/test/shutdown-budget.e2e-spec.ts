@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
-import { inspectDatabase, REPLICA_PATH, restoreInto, startFresh } from './support/rollout.js';
+import { inspectDatabase, REPLICA_PATH, restoreInto } from './support/rollout.js';
 import { type SlowLink, startSlowLink } from './support/slow-link.js';
 
 /** Cloud Run sends SIGKILL this long after SIGTERM. */
@@ -67,7 +67,7 @@ describe('shutdown fits in the 10 s Cloud Run gives after SIGTERM', () => {
   }
 
   it('exits 0 and lets Litestream finish within the budget, with slow clients and a slow bucket; acknowledged saves survive', async () => {
-    const instance = await startFresh(start, 'slow');
+    const instance = await start('slow');
     const admin = new HttpAdmin(instance.base);
     await admin.login('admin', ADMIN_PASSWORD);
     const acknowledged: string[] = [];
