@@ -8,6 +8,7 @@ import { ViewCounterService } from '@app/content';
 import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
+import { viewCountFlushMiddleware } from './common/view-count-flush.middleware.js';
 import { WriterLeaseService } from './durability/writer-lease/writer-lease.service.js';
 import { requestLog } from './common/request-log.middleware.js';
 import { staticAssets } from './common/static-assets.js';
@@ -67,6 +68,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use(securityHeaders(config.production));
   app.use(drainingMiddleware);
   app.use(requestLog(logger));
+  app.use(viewCountFlushMiddleware(app.get(ViewCounterService)));
   // Reader pages from memory, before anything else a hit does not need.
   app.use(pageCacheMiddleware(app.get(PageCache), app.get(ViewCounterService)));
   // Pages from the page cache arrive already compressed (Content-Encoding set), which this skips.

@@ -327,10 +327,11 @@ describe('start.sh refuses to start empty when the replica cannot be read', () =
       LITESTREAM_REPLICA_URL: 'gcs://no-such-bucket/blog/inkstone.db',
       STORAGE_EMULATOR_HOST: '127.0.0.1:9', // nothing listens there
       RESTORE_TIMEOUT: '3',
+      LEASE_TIMEOUT: '3',
     });
     expect(result.code).not.toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
-    // With a gcs:// replica the writer lease is taken first, under the same bound.
+    // With a gcs:// replica the writer lease is taken first, under its own bound.
     expect(result.output).toContain('could not take the writer lease (failed or timed out after 3s)');
     expect(existsSync(databasePath)).toBe(false);
   });

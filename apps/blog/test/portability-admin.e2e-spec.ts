@@ -234,7 +234,7 @@ describe('admin: Backup & import', () => {
         .set('Content-Length', String(2 * 1024 ** 3))
         .send('--x\r\n')
         .expect(413);
-      expect(res.text).toContain('An import may be at most 100 MB');
+      expect(res.text).toContain('An import uploaded here may be at most 31 MB');
     });
   });
 

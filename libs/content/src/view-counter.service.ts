@@ -13,13 +13,19 @@ const NOT_A_READER = /bot|crawl|spider|slurp|preview|fetch|monitor|curl|wget|hea
  * Per-post view counts without cookies or personal data: a counter per post per day, held in
  * memory and written in one statement per batch, so a burst of readers is not a burst of writes.
  * A crash loses at most the pending batch; counters are allowed to lag.
+ *
+ * No timer: Cloud Run throttles the CPU between requests, so a timer would fire whenever the next
+ * request happens to come anyway. Instead the first request once the oldest pending count is
+ * FLUSH_EVERY_MS old writes the batch before it goes on (flushIfDue, from a middleware), so it is
+ * done while that request holds the CPU; a full batch is written at once; shutdown writes the rest.
  */
 @Injectable()
 export class ViewCounterService implements OnModuleDestroy {
   private readonly logger = new Logger('ViewCounter');
   private pending = new Map<string, number>(); // "postId|day" → count
   private pendingTotal = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** When the oldest pending count was recorded (Clock time); null when nothing is pending. */
+  private pendingSince: number | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -34,8 +40,14 @@ export class ViewCounterService implements OnModuleDestroy {
     const key = `${postId}|${this.clock.now().toISOString().slice(0, 10)}`;
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     this.pendingTotal++;
+    this.pendingSince ??= this.clock.now().getTime();
     if (this.pendingTotal >= FLUSH_AT_PENDING) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS).unref();
+  }
+
+  /** The batch's write when its interval has passed (null when it has not): the caller awaits it. */
+  flushIfDue(): Promise<void> | null {
+    if (this.pendingSince === null || this.clock.now().getTime() - this.pendingSince < FLUSH_EVERY_MS) return null;
+    return this.flush();
   }
 
   /** Stored total plus what is still waiting to be written. */
@@ -84,12 +96,11 @@ export class ViewCounterService implements OnModuleDestroy {
   }
 
   private async write(withinMs?: number): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
     this.pendingTotal = 0;
+    this.pendingSince = null;
     // Why drop rather than keep: an instance that lost the writer lease must never write again.
     if (this.gate && !(await this.gate.mayWrite(withinMs))) {
       this.logger.warn(`Dropped ${batch.size} view counts: this instance may not write`);

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,7 +35,6 @@ import {
   ExportService,
   type ImportReport,
   ImportService,
-  MAX_IMPORT_BYTES,
   readImport,
   type SourceFile,
 } from '@app/content';
@@ -44,19 +42,20 @@ import {
 import { DATABASE_PATH } from '../database/database.module.js';
 import { ReplicationService } from '../durability/replication.service.js';
 import { field, replicationNotice } from './forms.js';
+import { CLOUD_RUN_MAX_REQUEST_BYTES, WEB_IMPORT_MAX_BYTES, WEB_IMPORT_MAX_MB, webImportTooLarge } from './import-limit.js';
 
-const MAX_MB = MAX_IMPORT_BYTES / 1024 / 1024;
+const MAX_MB = WEB_IMPORT_MAX_MB;
 /** A folder of Markdown files arrives as one part per file. */
 const MAX_FILES = 5000;
 
-const tooLarge = () => new PayloadTooLargeException(`An import may be at most ${MAX_MB} MB.`);
+const tooLarge = () => new PayloadTooLargeException(webImportTooLarge());
 
-/** Refuses an upload by its announced size, before multer reads a byte of it. */
+/** Refuses an upload by its announced size, before multer reads a byte of it (as Cloud Run would). */
 @Injectable()
 class ImportSizeGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const length = Number(context.switchToHttp().getRequest<Request>().headers['content-length']);
-    if (length > MAX_IMPORT_BYTES + 64 * 1024) throw tooLarge();
+    if (length > CLOUD_RUN_MAX_REQUEST_BYTES) throw tooLarge();
     return true;
   }
 }
@@ -77,6 +76,9 @@ const day = () => new Date().toISOString().slice(0, 10);
 @Controller('admin/backup')
 @UseGuards(AdminGuard)
 export class AdminBackupController {
+  /** A database download is being prepared or sent (its copy occupies memory on Cloud Run). */
+  private downloading = false;
+
   constructor(
     private readonly exporter: ExportService,
     private readonly importer: ImportService,
@@ -101,9 +103,20 @@ export class AdminBackupController {
   /**
    * A consistent copy of the live database: SQLite's online backup into a temporary file (a
    * plain copy of a WAL-mode file can miss committed pages or catch a half-written one).
+   * On Cloud Run that file is in RAM and counts against the instance's memory, as the database
+   * does: so one download at a time (a second one is told to retry), and the file is unlinked as
+   * soon as it is open for sending (its pages are freed when the response ends, however it ends).
+   * (Streaming pages without the copy would need SQLite's sqlite_dbpage, which better-sqlite3's
+   * build leaves out.)
    */
   @Get('database')
   async database(@Res() res: Response): Promise<void> {
+    if (this.downloading) {
+      res.status(429).setHeader('Retry-After', '10');
+      res.type('text/plain').send('Another database download is being sent; try again when it has finished.');
+      return;
+    }
+    this.downloading = true;
     const dir = await mkdtemp(join(tmpdir(), 'inkstone-backup-'));
     const file = join(dir, 'inkstone.db');
     try {
@@ -113,10 +126,14 @@ export class AdminBackupController {
       } finally {
         db.close();
       }
+      const handle = await open(file);
+      await rm(dir, { recursive: true, force: true });
       res.setHeader('Content-Type', 'application/vnd.sqlite3');
+      res.setHeader('Content-Length', String((await handle.stat()).size));
       res.setHeader('Content-Disposition', `attachment; filename="inkstone-${day()}.db"`);
-      await pipeline(createReadStream(file), res);
+      await pipeline(handle.createReadStream(), res);
     } finally {
+      this.downloading = false;
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -132,7 +149,7 @@ export class AdminBackupController {
       defParamCharset: 'utf8',
       // A folder upload names each file by its path in the folder (a page bundle's slug is its folder).
       preservePath: true,
-      limits: { fileSize: MAX_IMPORT_BYTES, files: MAX_FILES, fields: 5 },
+      limits: { fileSize: WEB_IMPORT_MAX_BYTES, files: MAX_FILES, fields: 5 },
     }),
   )
   async import(@UploadedFiles() uploads: Express.Multer.File[] | undefined, @Res({ passthrough: true }) res: Response) {
@@ -141,7 +158,7 @@ export class AdminBackupController {
       .map((f) => ({ path: f.originalname, text: f.buffer.toString('utf8') }));
     if (files.length === 0) throw new BadRequestException('Choose an export file or a folder of Markdown files to import.');
     const total = files.reduce((n, f) => n + f.text.length, 0);
-    if (total > MAX_IMPORT_BYTES) throw new PayloadTooLargeException(`An import may be at most ${MAX_MB} MB.`);
+    if (total > WEB_IMPORT_MAX_BYTES) throw tooLarge();
     const dryRun = field(res.req.body as Record<string, unknown>, 'dryRun') !== '';
     const source = files.length === 1 ? files[0].path : `${files[0].path.split('/')[0] || 'folder'} (${files.length} files)`;
     let report: ImportReport;

@@ -27,7 +27,7 @@ export async function startInstance(opts: {
   databasePath: string;
   replicaUrl?: string;
   env?: Record<string, string>;
-  /** How long the instance may take to answer /healthz (a slow bucket makes starts slow). */
+  /** How long the instance may take to answer /healthz: it listens once its generation is published in the lease (a slow bucket makes starts slow). */
   readyTimeoutMs?: number;
 }): Promise<Instance> {
   assertBuilt();
@@ -55,7 +55,7 @@ export async function startInstance(opts: {
   });
   const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
   const up = await Promise.race([
-    waitForHttp(`${instance.base}/healthz`, opts.readyTimeoutMs ?? 20_000).then(() => true),
+    waitForHttp(`${instance.base}/healthz`, opts.readyTimeoutMs ?? 40_000).then(() => true),
     exited.then(() => false),
   ]);
   if (!up) throw new Error(`instance exited before listening:\n${output()}`);

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 
 import type { LeaseLocation, LeaseRecord, LeaseStore, StoredLease } from './lease-record.js';
-import { parseLeaseRecord } from './lease-record.js';
+import { isGeneration, parseLeaseRecord } from './lease-record.js';
+import type { GenerationBucket, GenerationInBucket } from './prune-generations.js';
 
 type StorageModule = typeof import('@google-cloud/storage');
 type Bucket = import('@google-cloud/storage').Bucket;
@@ -15,7 +16,7 @@ const requireCjs = createRequire(import.meta.url);
  * tests STORAGE_EMULATOR_HOST points it at the stand-in). The client is loaded on first use only:
  * it is heavy, and neither local runs nor the reader's pages need it.
  */
-export class GcsLeaseStore implements LeaseStore {
+export class GcsLeaseStore implements LeaseStore, GenerationBucket {
   private bucket: Promise<Bucket> | null = null;
 
   constructor(
@@ -73,6 +74,36 @@ export class GcsLeaseStore implements LeaseStore {
       autoPaginate: false,
     });
     return files.length > 0;
+  }
+
+  /** Litestream's generations under the replica path (`<path>/generations/<gen>/…`), listed in one go. */
+  async generations(): Promise<GenerationInBucket[]> {
+    const prefix = `${this.location.replicaPath}/generations/`;
+    const [files] = await (await this.client()).getFiles({ prefix, autoPaginate: true });
+    const found = new Map<string, GenerationInBucket>();
+    for (const file of files) {
+      const generation = file.name.slice(prefix.length).split('/')[0];
+      if (!isGeneration(generation)) continue;
+      const entry = found.get(generation) ?? { generation, objects: 0, bytes: 0, lastWrite: new Date(0) };
+      entry.objects++;
+      entry.bytes += Number(file.metadata.size ?? 0);
+      const written = new Date(String(file.metadata.updated ?? file.metadata.timeCreated ?? 0));
+      if (written > entry.lastWrite) entry.lastWrite = written;
+      found.set(generation, entry);
+    }
+    return [...found.values()];
+  }
+
+  /** Deletes every object of one generation; resolves to how many were deleted. */
+  async deleteGeneration(generation: string): Promise<number> {
+    if (!isGeneration(generation)) throw new Error(`not a generation: ${generation}`);
+    const bucket = await this.client();
+    const [files] = await bucket.getFiles({
+      prefix: `${this.location.replicaPath}/generations/${generation}/`,
+      autoPaginate: true,
+    });
+    for (const file of files) await file.delete({ ignoreNotFound: true });
+    return files.length;
   }
 
   private client(): Promise<Bucket> {

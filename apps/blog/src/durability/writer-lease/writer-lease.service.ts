@@ -7,6 +7,7 @@ import type { AppConfig } from '../../config/config.js';
 import { GcsLeaseStore } from './gcs-lease-store.js';
 import { type LeaseStore, leaseLocation } from './lease-record.js';
 import { readLitestreamGeneration } from './litestream-generation.js';
+import { type GenerationBucket, generationsToDelete } from './prune-generations.js';
 import { WriterLeaseError } from './writer-lease.errors.js';
 
 /** Injection token to hand the service another store (unit tests). */
@@ -42,6 +43,7 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
   private readonly store: LeaseStore | null;
   private objectGeneration: number;
   private publishedGeneration: string | null = null;
+  private restoredFrom: string | null = null;
   private ready: Promise<boolean> | null = null;
   private lost = false;
   private readonly lostListeners: (() => void)[] = [];
@@ -136,7 +138,10 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
         this.logger.error(`Litestream started no generation within ${PUBLISH_WAIT_MS / 1000} s: writes stay refused`);
         return false;
       }
-      return await this.exclusive(() => this.publishGeneration(generation, Math.max(deadline - Date.now(), 0)));
+      const published = await this.exclusive(() => this.publishGeneration(generation, Math.max(deadline - Date.now(), 0)));
+      // Not awaited: old generations go while the first requests are served (see prune()).
+      if (published) void this.prune();
+      return published;
     } catch (err) {
       this.logger.error(`Could not publish this instance's generation in the writer lease: ${(err as Error).message}`);
       return false;
@@ -190,8 +195,36 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
     }
     this.objectGeneration = result.objectGeneration;
     this.publishedGeneration = generation;
+    this.restoredFrom = record.restoredFrom;
     this.logger.log(`Holding the writer lease; writing generation ${generation}`);
     return true;
+  }
+
+  /**
+   * Deletes the generations earlier instances left behind (see generationsToDelete for which and
+   * why that is safe), once per start, after this instance's generation is named in the lease. Its
+   * requests may stall while the CPU is throttled between requests and go on with the next one; a
+   * pruning cut short is finished by the next start. Never the generation the lease names.
+   */
+  private async prune(): Promise<void> {
+    const bucket = this.store as Partial<GenerationBucket> | null;
+    const live = this.publishedGeneration;
+    if (!bucket?.generations || !bucket.deleteGeneration || !live) return;
+    try {
+      const all = await bucket.generations();
+      const doomed = generationsToDelete(all, { live, restoredFrom: this.restoredFrom }, new Date());
+      if (doomed.length === 0) return;
+      // Listed first, then the lease confirmed ours: a newer instance takes the lease before its
+      // Litestream starts a generation, so none of the listed ones can be a newer instance's.
+      if (this.lost || (await this.store!.currentGeneration()) !== this.objectGeneration) return;
+      let objects = 0;
+      for (const { generation } of doomed) objects += await bucket.deleteGeneration(generation);
+      this.logger.log(
+        `Pruned ${doomed.length} old generations (${objects} objects) from the bucket; kept ${all.length - doomed.length}`,
+      );
+    } catch (err) {
+      this.logger.warn(`Could not prune old generations (the next start will): ${(err as Error).message}`);
+    }
   }
 
   private markLost(): void {
