@@ -6,7 +6,7 @@ import { KEEP_GENERATIONS } from '../src/durability/writer-lease/prune-generatio
 import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
-import { generationsIn, inspectDatabase, leaseIn, REPLICA_PATH, restoreInto, startFresh } from './support/rollout.js';
+import { generationsIn, inspectDatabase, leaseIn, REPLICA_PATH, restoreInto } from './support/rollout.js';
 
 /**
  * Scale to zero: every cold start restores, starts a new Litestream generation and uploads a full
@@ -59,7 +59,7 @@ describe('the bucket across many cold starts', () => {
     const acknowledged: string[] = [];
     const curve: ReturnType<typeof stored>[] = [];
     for (let cycle = 0; cycle < CYCLES; cycle++) {
-      const instance = cycle === 0 ? await startFresh(start, 'cycle-0') : await start(`cycle-${cycle}`);
+      const instance = await start(`cycle-${cycle}`);
       const admin = new HttpAdmin(instance.base);
       await admin.login('admin', ADMIN_PASSWORD);
       const res = await admin.createPost(`Cycle ${cycle}`, `Saved in cold start ${cycle}.`);
