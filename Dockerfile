@@ -26,10 +26,20 @@ RUN nodedir=/usr/local \
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-# The Litestream binary comes from the same npm package the tests use: one version everywhere.
-# Only the compiled addon of better-sqlite3 is needed at run time, not its SQLite sources.
-RUN npm run build \
-  && npm prune --omit=dev --no-audit --no-fund \
+RUN npm run build
+
+# The tests, on this stage's Node and the native addons it compiled: what the image ships.
+# cloudbuild.yaml builds it first (`--target test`); building the image skips it.
+# `npm run test:image` says which specs run here and which are left to CI (.ci/run).
+FROM build AS test
+COPY jest.config.js litestream.yml ./
+COPY scripts ./scripts
+RUN npm run test:image
+
+# Production dependencies only. The Litestream binary comes from the same npm package the tests
+# use: one version everywhere. Only the compiled addon of better-sqlite3 is needed at run time.
+FROM build AS runtime-files
+RUN npm prune --omit=dev --no-audit --no-fund \
   && cp node_modules/@flydotio/litestream-linux-x64/litestream /tmp/litestream \
   && rm -rf node_modules/@flydotio \
   && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
@@ -44,11 +54,11 @@ ENV NODE_ENV=production \
     LITESTREAM_CONFIG=/etc/litestream.yml \
     LITESTREAM_BIN=/usr/local/bin/litestream
 WORKDIR /app
-COPY --from=build /tmp/litestream /usr/local/bin/litestream
+COPY --from=runtime-files /tmp/litestream /usr/local/bin/litestream
 COPY litestream.yml /etc/litestream.yml
-COPY --from=build /app/package.json ./package.json
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=runtime-files /app/package.json ./package.json
+COPY --from=runtime-files /app/node_modules ./node_modules
+COPY --from=runtime-files /app/dist ./dist
 COPY apps/blog/views ./apps/blog/views
 COPY apps/blog/public ./apps/blog/public
 COPY scripts/start.sh ./scripts/start.sh

@@ -4,12 +4,12 @@
  */
 import base from './jest.config.js';
 
-const { displayName: _name, testMatch: _match, testPathIgnorePatterns: _ignore, ...shared } = base.projects[1];
+const { displayName: _name, testMatch: _match, ...shared } = base.projects[1];
 
 export default {
   ...shared,
   displayName: 'cloud-run',
-  testMatch: ['<rootDir>/apps/blog/test/cloud-run/**/*.{cloud-run,e2e}-spec.ts'],
+  testMatch: ['<rootDir>/apps/blog/test/cloud-run/**/*.cloud-run-spec.ts'],
   // One instance at a time: the scenarios measure memory and CPU of one image.
   maxWorkers: 1,
 };

@@ -1,7 +1,4 @@
-/**
- * Unit specs beside the code, e2e specs against the real app in apps/blog/test, and the real image
- * under the local Cloud Run in apps/blog/test/cloud-run (jest.cloud-run.config.js, not part of `npm test`).
- */
+/** Two projects: unit specs beside the code, e2e specs against the real app in apps/blog/test. */
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -20,11 +17,6 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
-    {
-      ...shared,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/blog/test/cloud-run/'],
-    },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'] },
   ],
 };

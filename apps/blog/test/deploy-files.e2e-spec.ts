@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import {
   annotationProblems,
   asArray,
   at,
+  buildIdentityProblems,
   buildkitFeatures,
   clone,
   cloudRunProblems,
@@ -335,7 +336,7 @@ describe('cloudbuild.yaml', () => {
     expect(all).toContain('options.dynamicSubstitutions must be true');
   });
 
-  it('tests on node:24, builds, pushes to Artifact Registry by BUILD_ID, renders and replaces the service, in that order', () => {
+  it("tests in the Dockerfile's test stage, builds, pushes to Artifact Registry by BUILD_ID, renders and replaces the service, in that order", () => {
     expect(RENDER_VARS.length).toBeGreaterThan(0);
     expect(pipelineProblems(build(), RENDER_VARS)).toEqual([]);
   });
@@ -344,8 +345,8 @@ describe('cloudbuild.yaml', () => {
   const stepIndex = (b: Obj, what: RegExp) =>
     asArray(b.steps).findIndex((s) => what.test(`${String(at(s, 'name'))} ${stepCommand(s)}`));
   const step = (b: Obj, what: RegExp) => asArray(b.steps)[stepIndex(b, what)] as Obj;
-  const TEST = /npm ci/;
-  const BUILD = /docker build\b/;
+  const TEST = /docker build --target/;
+  const BUILD = /docker build --tag/;
   const PUSH = /docker push\b/;
   const RENDER = /render-service\.sh/;
   const DEPLOY = /services replace/;
@@ -359,15 +360,16 @@ describe('cloudbuild.yaml', () => {
       },
       'steps are out of order',
     ],
-    ['tests on node:20', (b) => (step(b, TEST).name = 'node:20'), 'no test (npm ci && npm test in node:24) step'],
     [
-      'tests that cannot fail',
-      (b) =>
-        (step(b, TEST).args = [
-          ...asArray(step(b, TEST).args).slice(0, -1),
-          `${String(asArray(step(b, TEST).args).at(-1))} || true`,
-        ]),
-      'the test step must fail the build',
+      'tests in node:24 beside the image (other headers, no Chromium)',
+      (b) => Object.assign(step(b, TEST), { name: 'node:24', entrypoint: 'bash', args: ['-c', 'npm ci && npm test'], env: [] }),
+      'no test (docker build --target=',
+    ],
+    ['tests that cannot fail', (b) => (step(b, TEST).allowFailure = true), 'the test step must fail the build'],
+    [
+      'a target that is no stage',
+      (b) => (step(b, TEST).args = ['build', '--target=tests', '.']),
+      'builds --target=tests, which is no stage of the Dockerfile',
     ],
     [
       'tag by SHORT_SHA',
@@ -398,12 +400,62 @@ describe('cloudbuild.yaml', () => {
     expect(pipelineProblems(b, RENDER_VARS).join('\n')).toContain(expected);
   });
 
+  it.each([
+    [
+      'tests that cannot fail',
+      'RUN npm run test:image',
+      'RUN npm run test:image || true',
+      'stage test must fail the build when tests fail',
+    ],
+    ['a test stage without tests', 'RUN npm run test:image', 'RUN npm run build', 'stage test runs no tests'],
+    [
+      'a test stage with its own install (other addon builds than the image)',
+      'FROM build AS test',
+      'FROM node:24-slim AS test\nRUN npm ci',
+      'stage test does not descend from the stage whose npm ci made the shipped node_modules (build)',
+    ],
+  ])('the pipeline check catches a broken Dockerfile test stage: %s', (_name, from, to, expected) => {
+    expect(pipelineProblems(build(), RENDER_VARS)).toEqual([]);
+    const dockerfile = mutate(readRepo('Dockerfile'), from, to);
+    expect(pipelineProblems(build(), RENDER_VARS, dockerfile).join('\n')).toContain(expected);
+  });
+
+  it("runs as a dedicated build account, logs to Cloud Logging, and deploys with the service's own run.app URL", () => {
+    expect(buildIdentityProblems(build())).toEqual([]);
+    expect(resolvedDefaults(build(), { PROJECT_ID: 'demo', PROJECT_NUMBER: '42' })._SITE_URL).toBe(
+      'https://inkstone-42.us-central1.run.app',
+    );
+  });
+
+  it.each([
+    ['no serviceAccount', (b: Obj) => delete b.serviceAccount, 'serviceAccount must be projects/PROJECT/serviceAccounts/EMAIL'],
+    [
+      'the compute default account',
+      (b: Obj) =>
+        (b.serviceAccount = 'projects/$PROJECT_ID/serviceAccounts/$PROJECT_NUMBER-compute@developer.gserviceaccount.com'),
+      'is not an account of this project',
+    ],
+    ['logs to the default bucket', (b: Obj) => delete (b.options as Obj).logging, 'needs options.logging: CLOUD_LOGGING_ONLY'],
+    [
+      'a placeholder SITE_URL',
+      (b: Obj) => ((b.substitutions as Obj)._SITE_URL = 'https://inkstone.example.com'),
+      '_SITE_URL defaults to https://inkstone.example.com, not the service',
+    ],
+  ])('the build identity check catches a broken copy: %s', (_name, breakIt, expected) => {
+    const b = build() as Obj;
+    breakIt(b);
+    expect(buildIdentityProblems(b).join('\n')).toContain(expected);
+  });
+
   it("the docker step can build this Dockerfile: BuildKit-only syntax needs DOCKER_BUILDKIT=1 (Cloud Build's docker builder defaults to the legacy builder)", () => {
+    // Every step that builds the Dockerfile (the test stage and the image).
     const problems = (dockerfile: string, b: unknown): string[] => {
-      const step = asArray(at(b, 'steps')).find((s) => at(s, 'args', 0) === 'build' || at(s, 'args', 0) === 'buildx');
+      const steps = asArray(at(b, 'steps')).filter((s) => at(s, 'args', 0) === 'build' || at(s, 'args', 0) === 'buildx');
       const features = buildkitFeatures(dockerfile);
-      const buildkit = stepEnv(step).DOCKER_BUILDKIT === '1' || at(step, 'args', 0) === 'buildx';
-      return features.length && !buildkit ? [`the build step uses the legacy builder, which rejects ${features.join('; ')}`] : [];
+      return steps
+        .filter((step) => !(stepEnv(step).DOCKER_BUILDKIT === '1' || at(step, 'args', 0) === 'buildx'))
+        .filter(() => features.length)
+        .map((step) => `step ${String(at(step, 'id'))} uses the legacy builder, which rejects ${features.join('; ')}`);
     };
     const dockerfile = readRepo('Dockerfile');
     const withBuildkit = build() as Obj;
@@ -436,12 +488,17 @@ describe('Dockerfile', () => {
     );
   });
 
-  it('parses into two node:24-slim stages (sanity of the parser the rules use)', () => {
+  it('parses into a build, a test, a runtime-files and a final stage (sanity of the parser the rules use)', () => {
     const parsed = parseDockerfile(dockerfile);
-    expect(parsed.filter((i) => i.keyword === 'FROM').map((i) => i.args)).toEqual(['node:24-slim AS build', 'node:24-slim']);
+    expect(parsed.filter((i) => i.keyword === 'FROM').map((i) => i.args)).toEqual([
+      'node:24-slim AS build',
+      'build AS test',
+      'build AS runtime-files',
+      'node:24-slim',
+    ]);
     // The comment inside the RUN continuation is dropped, not taken for an instruction.
     expect(parsed.map((i) => i.keyword)).not.toContain('#');
-    expect(parsed.find((i) => i.args.startsWith('npm run build'))?.args).toMatch(
+    expect(parsed.find((i) => i.args.startsWith('npm prune'))?.args).toMatch(
       /npm prune --omit=dev.*litestream-linux-x64\/litestream/,
     );
   });
@@ -458,7 +515,7 @@ describe('Dockerfile', () => {
       'stage build is FROM node:22-slim, not node:24-slim',
     ],
     ['full node image at run time', /FROM node:24-slim\n(?!.*AS)/, 'FROM node:24\n', 'is FROM node:24, not node:24-slim'],
-    ['single stage', /FROM node:24-slim\n(?!.*AS)/, '', 'expected a multi-stage build'],
+    ['single stage', /^FROM [\s\S]*?(?=^FROM node:24-slim$)/m, '', 'expected a multi-stage build'],
     ['dev dependencies shipped', 'npm prune --omit=dev', 'npm prune', 'never runs npm prune --omit=dev'],
     [
       'Litestream downloaded',
@@ -496,7 +553,12 @@ describe('Dockerfile', () => {
       'COPY README.md ./README.md\nCOPY apps/blog/views',
       'README.md is excluded by .dockerignore',
     ],
-    ['unknown stage', 'COPY --from=build /app/dist', 'COPY --from=builder /app/dist', 'COPY --from=builder names no stage'],
+    [
+      'unknown stage',
+      'COPY --from=runtime-files /app/dist',
+      'COPY --from=builder /app/dist',
+      'COPY --from=builder names no stage',
+    ],
     [
       'database dir not writable',
       'mkdir -p /data && chown node:node /data',
@@ -609,11 +671,13 @@ describe('scripts', () => {
   });
 
   /** A gcloud stand-in first on PATH, logging its calls; the real one (if any) must never be reached. */
-  function bootstrap(script: string, args: string[], fakeBody: string) {
+  function bootstrap(script: string, args: string[], fakeBody: string, extraEnv: Record<string, string> = {}) {
     const bin = join(dir, 'bin');
     mkdirSync(bin, { recursive: true });
     const log = join(dir, 'gcloud.log');
     const stdin = join(dir, 'gcloud.stdin');
+    // Each run starts with an empty log (and the stand-ins' counters reset).
+    for (const f of [log, stdin, `${log}.iam`]) rmSync(f, { force: true });
     writeFileSync(join(bin, 'gcloud'), `#!/bin/sh\nprintf '%s\\n' "$*" >> "$FAKE_GCLOUD_LOG"\n${fakeBody}\n`);
     chmodSync(join(bin, 'gcloud'), 0o755);
     const env = {
@@ -624,6 +688,7 @@ describe('scripts', () => {
       CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
       FAKE_GCLOUD_LOG: log,
       FAKE_GCLOUD_STDIN: stdin,
+      ...extraEnv,
     };
     const which = run('bash', ['-c', 'command -v gcloud'], { env }).stdout.trim();
     if (which !== join(bin, 'gcloud')) throw new Error(`gcloud resolves to ${which}, not the stand-in`);
@@ -793,6 +858,194 @@ describe('scripts', () => {
     expect(problems(grantsIt, [], withAccount)).toEqual([]);
     expect(problems(r.stdout, r.calls, withAccount)).toHaveLength(1);
     expect(problems(r.stdout, r.calls, parseYaml(readRepo('cloudbuild.yaml')))).toEqual([]);
+  });
+
+  const buildSa = (at(parseYaml(readRepo('cloudbuild.yaml')), 'serviceAccount') as string)
+    .split('/')
+    .pop()!
+    .replaceAll('${PROJECT_ID}', 'demo');
+  /** Project-level roles the build account may hold: its logs, and Cloud Run (run.admin: see bootstrap-gcp.sh). */
+  const BUILD_PROJECT_ROLES = ['roles/logging.logWriter', 'roles/run.admin'];
+
+  /** The build account gets what cloudbuild.yaml needs, on the narrowest resource, and nothing project-wide beyond that. */
+  function buildGrantProblems(out: string, e: typeof expected, sa: string): string[] {
+    const p: string[] = [];
+    const lines = out.split('\n');
+    const member = flag('member', `serviceAccount:${sa}`);
+    const need = (what: string, ...parts: RegExp[]) => {
+      if (!lines.some((l) => parts.every((r) => r.test(l)))) p.push(`no command that ${what}`);
+    };
+    need(`creates the build account ${sa.split('@')[0]}`, cmd('iam service-accounts create'), word(sa.split('@')[0]));
+    need(
+      `lets ${sa} push to the repository ${e.repository} only`,
+      cmd('artifacts repositories add-iam-policy-binding'),
+      word(e.repository),
+      flag('location', e.region),
+      member,
+      flag('role', 'roles/artifactregistry.writer'),
+    );
+    need(
+      `lets ${sa} read the uploaded source`,
+      cmd('storage buckets add-iam-policy-binding'),
+      word(`gs://${e.project}_cloudbuild`),
+      member,
+      flag('role', 'roles/storage.objectViewer'),
+    );
+    for (const role of BUILD_PROJECT_ROLES)
+      need(`grants ${role} to ${sa}`, cmd('projects add-iam-policy-binding'), member, flag('role', role));
+    need(
+      `lets ${sa} act as the runtime account`,
+      cmd('iam service-accounts add-iam-policy-binding'),
+      word(e.runtimeSa),
+      member,
+      flag('role', 'roles/iam.serviceAccountUser'),
+    );
+    for (const l of lines.filter((x) => member.test(x))) {
+      const role = /--role[= ](\S+)/.exec(l)?.[1] ?? '';
+      if (cmd('projects add-iam-policy-binding').test(l) && !BUILD_PROJECT_ROLES.includes(role))
+        p.push(`${sa} gets ${role} on the whole project`);
+      if (cmd('iam service-accounts add-iam-policy-binding').test(l) && !word(e.runtimeSa).test(l))
+        p.push(`${sa} may act as another account than the runtime one: ${l}`);
+    }
+    need(
+      `turns soft delete off on gs://${e.bucket}`,
+      cmd('storage buckets update'),
+      word(`gs://${e.bucket}`),
+      /--clear-soft-delete/,
+    );
+    need(
+      `sets the cleanup policy of ${e.repository}`,
+      cmd('artifacts repositories set-cleanup-policies'),
+      word(e.repository),
+      flag('location', e.region),
+      /--policy[= ]\S*artifact-cleanup-policy\.json/,
+      /--no-dry-run/,
+    );
+    return p;
+  }
+
+  it('bootstrap-gcp.sh --dry-run gives the build account least privilege, clears soft delete and sets the registry cleanup policy', () => {
+    const r = bootstrap('scripts/bootstrap-gcp.sh', ['--dry-run'], FAILING_GCLOUD);
+    expect(r.status).toBe(0);
+    expect(buildSa).toBe('inkstone-build@demo.iam.gserviceaccount.com');
+    expect(buildGrantProblems(r.stdout, expected, buildSa)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'registry writer on the whole project',
+      /gcloud artifacts repositories add-iam-policy-binding "\$REPOSITORY" --location "\$REGION" \\\n\s*--member/,
+      'gcloud projects add-iam-policy-binding "$PROJECT_ID" --condition None \\\n  --member',
+      'gets roles/artifactregistry.writer on the whole project',
+    ],
+    [
+      'the builder role',
+      'roles/logging.logWriter roles/run.admin',
+      'roles/logging.logWriter roles/run.admin roles/cloudbuild.builds.builder',
+      'gets roles/cloudbuild.builds.builder on the whole project',
+    ],
+    [
+      'act-as on every account',
+      'run_iam gcloud iam service-accounts add-iam-policy-binding "$RUNTIME_SA"',
+      'run_iam gcloud projects add-iam-policy-binding "$PROJECT_ID"',
+      'gets roles/iam.serviceAccountUser on the whole project',
+    ],
+    ['soft delete kept', 'run gcloud storage buckets update "gs://$BUCKET" --clear-soft-delete', 'true', 'turns soft delete off'],
+    [
+      'cleanup policy in dry-run mode',
+      '--policy "$CLEANUP_POLICY" --no-dry-run',
+      '--policy "$CLEANUP_POLICY"',
+      'sets the cleanup policy',
+    ],
+  ])('the least-privilege check catches a broken bootstrap copy: %s', (_name, from, to, problem) => {
+    const script = join(dir, 'bootstrap-gcp.sh');
+    writeFileSync(script, mutate(readRepo('scripts/bootstrap-gcp.sh'), from, to));
+    const r = bootstrap(script, ['--dry-run'], FAILING_GCLOUD);
+    expect(r.status).toBe(0);
+    expect(buildGrantProblems(r.stdout, expected, buildSa).join('\n')).toContain(problem);
+  });
+
+  /** Artifact Registry cleanup policies: keep the last few versions, delete the rest. */
+  function cleanupPolicyProblems(policies: unknown): string[] {
+    const list = asArray(policies);
+    const keep = list.find(
+      (x) => at(x, 'action', 'type') === 'Keep' && typeof at(x, 'mostRecentVersions', 'keepCount') === 'number',
+    );
+    const count = Number(at(keep, 'mostRecentVersions', 'keepCount'));
+    const p: string[] = [];
+    if (!keep || count < 2 || count > 20) p.push(`no Keep policy for the 2–20 most recent versions (keepCount ${count})`);
+    if (!list.some((x) => at(x, 'action', 'type') === 'Delete' && isObj(at(x, 'condition'))))
+      p.push('no Delete policy: Keep policies alone delete nothing');
+    for (const x of list) if (!/^[a-z0-9-]+$/.test(String(at(x, 'name')))) p.push(`policy name ${String(at(x, 'name'))}`);
+    return p;
+  }
+
+  it('scripts/artifact-cleanup-policy.json keeps the last few images and deletes the rest (and the check fails on broken copies)', () => {
+    const policies = JSON.parse(readRepo('scripts/artifact-cleanup-policy.json')) as unknown[];
+    expect(cleanupPolicyProblems(policies)).toEqual([]);
+    expect(cleanupPolicyProblems(policies.filter((x) => at(x, 'action', 'type') === 'Keep'))).toEqual([
+      'no Delete policy: Keep policies alone delete nothing',
+    ]);
+    const keepAll = clone(policies);
+    (
+      at(
+        keepAll.find((x) => at(x, 'action', 'type') === 'Keep'),
+        'mostRecentVersions',
+      ) as Obj
+    ).keepCount = 1000;
+    expect(cleanupPolicyProblems(keepAll).join('\n')).toContain('keepCount 1000');
+  });
+
+  /** A gcloud stand-in for a project where everything exists: describe succeeds, secrets have versions unless listed as empty. */
+  const EXISTING_GCLOUD = (emptySecrets: string[] = []) =>
+    [
+      ...emptySecrets.map((s) => `case "$*" in "secrets versions list ${s} "*) exit 0;; esac`),
+      'case "$*" in *"versions list"*) echo 1; exit 0;; *"versions add"*) cat >> "$FAKE_GCLOUD_STDIN"; echo >> "$FAKE_GCLOUD_STDIN"; exit 0;; esac',
+      'exit 0',
+    ].join('\n');
+  const creates = (calls: string[]) => calls.filter((c) => /\b(create|versions add)\b/.test(c));
+
+  it('bootstrap-gcp.sh run again creates nothing, and gives a secret left without a version its first one', () => {
+    const again = bootstrap('scripts/bootstrap-gcp.sh', [], EXISTING_GCLOUD());
+    expect([again.status, again.stderr]).toEqual([0, '']);
+    expect(creates(again.calls)).toEqual([]);
+    const resumed = bootstrap('scripts/bootstrap-gcp.sh', [], EXISTING_GCLOUD(['inkstone-session-secret']));
+    expect(resumed.status).toBe(0);
+    expect(creates(resumed.calls)).toEqual(['secrets versions add inkstone-session-secret --data-file - --project demo']);
+    expect(resumed.stdinLines).toHaveLength(1);
+    // A broken copy that adds a version only right after creating the secret never repairs it.
+    const script = join(dir, 'bootstrap-gcp.sh');
+    writeFileSync(
+      script,
+      mutate(readRepo('scripts/bootstrap-gcp.sh'), 'if ! has_enabled_version "$secret"; then', 'if false; then'),
+    );
+    copyFileSync(join(ROOT, 'scripts', 'artifact-cleanup-policy.json'), join(dir, 'artifact-cleanup-policy.json'));
+    expect(creates(bootstrap(script, [], EXISTING_GCLOUD(['inkstone-session-secret'])).calls)).toEqual([]);
+  });
+
+  /** Bindings that name a service account fail `failures` times (IAM not consistent yet), then succeed. */
+  const LAGGING_IAM_GCLOUD = (failures: number) =>
+    [
+      'case "$*" in *add-iam-policy-binding*)',
+      '  n=$(cat "$FAKE_GCLOUD_LOG.iam" 2>/dev/null || echo 0); echo $((n + 1)) > "$FAKE_GCLOUD_LOG.iam"',
+      `  [ "$n" -lt ${failures} ] && { echo "ERROR: Service account does not exist." >&2; exit 1; };;`,
+      'esac',
+      'case "$*" in *describe*) exit 1;; *"versions add"*) cat > /dev/null;; esac',
+      'exit 0',
+    ].join('\n');
+
+  it('bootstrap-gcp.sh survives IAM eventual consistency (bounded retries of a new account first use)', () => {
+    const fast = { IAM_RETRY_SECONDS: '0' };
+    const r = bootstrap('scripts/bootstrap-gcp.sh', [], LAGGING_IAM_GCLOUD(3), fast);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('IAM not ready yet');
+    const never = bootstrap('scripts/bootstrap-gcp.sh', [], LAGGING_IAM_GCLOUD(1000), fast);
+    expect(never.status).not.toBe(0);
+    expect(never.stderr).toContain('gave up after 8 attempts');
+    // A broken copy without the retries stops at the first refusal.
+    writeFileSync(join(dir, 'bootstrap-gcp.sh'), mutate(readRepo('scripts/bootstrap-gcp.sh'), /\brun_iam gcloud/g, 'run gcloud'));
+    copyFileSync(join(ROOT, 'scripts', 'artifact-cleanup-policy.json'), join(dir, 'artifact-cleanup-policy.json'));
+    expect(bootstrap(join(dir, 'bootstrap-gcp.sh'), [], LAGGING_IAM_GCLOUD(3), fast).status).not.toBe(0);
   });
 });
 

@@ -389,8 +389,64 @@ export function stepEnv(step: unknown): Record<string, string> {
   );
 }
 
-/** test → docker build → push (Artifact Registry, tagged by BUILD_ID) → render → gcloud run services replace. */
-export function pipelineProblems(build: unknown, renderVars: string[]): string[] {
+/**
+ * Runs as a dedicated build account (not a project's default one), logs where such an account may
+ * (Cloud Logging, or a bucket of its own), and deploys with the service's own run.app URL.
+ */
+export function buildIdentityProblems(build: unknown): string[] {
+  const p: string[] = [];
+  const sa = at(build, 'serviceAccount');
+  const email = typeof sa === 'string' ? /^projects\/[^/]+\/serviceAccounts\/([^/]+)$/.exec(sa)?.[1] : undefined;
+  if (!email)
+    p.push(`serviceAccount must be projects/PROJECT/serviceAccounts/EMAIL of a dedicated build account, got ${String(sa)}`);
+  else if (!/^[a-z][a-z0-9-]+@\$\{?PROJECT_ID\}?\.iam\.gserviceaccount\.com$/.test(email))
+    p.push(`serviceAccount ${email} is not an account of this project (a default build or compute account has broader rights)`);
+  if (at(build, 'logsBucket') === undefined && at(build, 'options', 'logging') !== 'CLOUD_LOGGING_ONLY')
+    p.push('a user-specified build account needs options.logging: CLOUD_LOGGING_ONLY (or a logsBucket of its own)');
+  const values = resolvedDefaults(build, { PROJECT_ID: 'demo', PROJECT_NUMBER: '123456789012' });
+  const own = `https://${values._SERVICE}-123456789012.${values._REGION}.run.app`;
+  if (values._SITE_URL !== own) p.push(`_SITE_URL defaults to ${values._SITE_URL}, not the service's own URL ${own}`);
+  return p;
+}
+
+/** The stages a stage descends from (itself first), following `FROM <stage>`. */
+function lineage(stages: Stage[], name: string): Stage[] {
+  const out: Stage[] = [];
+  for (let s = stages.find((x) => x.name === name); s && out.length < 10; s = stages.find((x) => x.name === s?.base)) out.push(s);
+  return out;
+}
+
+/**
+ * The test step builds the Dockerfile's test stage, which must descend from the stage whose
+ * `npm ci` made the node_modules the final stage ships (same Node, same compiled addons, same
+ * dist), and must fail when the tests fail.
+ */
+function testStageProblems(stepArgs: string[], dockerfile: string): string[] {
+  const p: string[] = [];
+  const target = /--target[= ](\S+)/.exec(stepArgs.join(' '))?.[1];
+  if (!target) return ['the test step builds no Dockerfile stage (docker build --target=<test stage>)'];
+  const stages = stagesOf(parseDockerfile(dockerfile));
+  const tested = lineage(stages, target);
+  if (!tested.length) return [`the test step builds --target=${target}, which is no stage of the Dockerfile`];
+  const testRun = tested[0].instructions.find((i) => i.keyword === 'RUN' && /\bnpm (test|run test[:\w-]*)\b/.test(i.args));
+  if (!testRun) p.push(`stage ${target} runs no tests (npm test / npm run test:…)`);
+  else if (/\|\|\s*(true|:|exit 0)/.test(testRun.args)) p.push(`stage ${target} must fail the build when tests fail`);
+  const modules = stages
+    .at(-1)
+    ?.instructions.filter((i) => i.keyword === 'COPY')
+    .map((i) => flagsAndWords(i.args))
+    .find((c) => c.flags.from && c.words.some((w) => /node_modules\/?$/.test(w)));
+  const shipped = modules ? lineage(stages, modules.flags.from) : [];
+  const installs = shipped.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)));
+  if (!installs || !tested.includes(installs))
+    p.push(
+      `stage ${target} does not descend from the stage whose npm ci made the shipped node_modules (${installs?.name ?? 'none'}): it tests other builds than the image's`,
+    );
+  return p;
+}
+
+/** test stage → docker build → push (Artifact Registry, tagged by BUILD_ID) → render → gcloud run services replace. */
+export function pipelineProblems(build: unknown, renderVars: string[], dockerfile = readRepo('Dockerfile')): string[] {
   const p: string[] = [];
   const steps = asArray(at(build, 'steps'));
   const find = (label: string, pred: (s: unknown) => boolean) => {
@@ -399,23 +455,15 @@ export function pipelineProblems(build: unknown, renderVars: string[]): string[]
     return i;
   };
   const args = (s: unknown) => asArray(at(s, 'args')).map(String);
-  const test = find('test (npm ci && npm test in node:24)', (s) => {
-    const name = String(at(s, 'name'));
-    const cmd = stepCommand(s);
-    return (
-      /^(docker\.io\/)?(library\/)?node:24([-.@].*)?$/.test(name) && /\bnpm ci\b/.test(cmd) && /\bnpm (test|run test)\b/.test(cmd)
-    );
-  });
-  if (test >= 0) {
-    const step = steps[test];
-    if (at(step, 'allowFailure') === true || /\|\|\s*(true|:|exit 0)/.test(stepCommand(step)))
-      p.push('the test step must fail the build when tests fail');
-  }
   const docker = (s: unknown) => /(^|\/)docker(:|$)/.test(String(at(s, 'name'))) || at(s, 'entrypoint') === 'docker';
-  const buildStep = find(
-    'docker build',
-    (s) => docker(s) && (args(s)[0] === 'build' || (args(s)[0] === 'buildx' && args(s)[1] === 'build')),
-  );
+  const isBuild = (s: unknown) => docker(s) && (args(s)[0] === 'build' || (args(s)[0] === 'buildx' && args(s)[1] === 'build'));
+  const targets = (s: unknown) => args(s).some((a) => /^--target([= ]|$)/.test(a));
+  const test = find("test (docker build --target=<the Dockerfile's test stage>)", (s) => isBuild(s) && targets(s));
+  if (test >= 0) {
+    if (at(steps[test], 'allowFailure') === true) p.push('the test step must fail the build when tests fail');
+    p.push(...testStageProblems(args(steps[test]), dockerfile));
+  }
+  const buildStep = find('docker build', (s) => isBuild(s) && !targets(s));
   const tag = buildStep >= 0 ? dockerTag(args(steps[buildStep])) : undefined;
   if (buildStep >= 0 && !tag) p.push('the docker build step sets no --tag');
   // Resolved with the defaults (BUILD_ID left as is), e.g. us-central1-docker.pkg.dev/demo/inkstone/inkstone:${BUILD_ID}.
