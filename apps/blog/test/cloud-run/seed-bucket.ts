@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { startInstance } from '../support/container.js';
+import type { GcsStandIn } from '../support/gcs-stand-in.js';
+import { ROOT } from '../support/process.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A database of `posts` posts padded to `bytes`, made by the bench's seeder (the app's own
+ * migrations and renderer; compiled bench, since its paths are relative to .tmp/bench-build).
+ */
+export async function seedDatabaseFile(path: string, posts: number, bytes: number): Promise<void> {
+  const seed = join(ROOT, '.tmp', 'bench-build', 'bench', 'seed.js');
+  if (!existsSync(seed)) await run('npx', ['tsc', '-p', join(ROOT, 'bench', 'tsconfig.json')], { cwd: ROOT });
+  await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(seed)}); await m.seedDatabase(${JSON.stringify(path)}, ${posts}, ${bytes});`,
+    ],
+    { cwd: ROOT, timeout: 180_000 },
+  );
+}
+
+/**
+ * Puts a database into the bucket the way a running blog would have: start.sh on this machine
+ * (writer lease, Litestream), on that file, until its snapshot is uploaded; then SIGTERM.
+ */
+export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
+  const instance = await startInstance({ databasePath, replicaUrl, env: gcs.env });
+  try {
+    const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
+    const deadline = Date.now() + 120_000;
+    while (![...gcs.objects(bucket).keys()].some((k) => k.startsWith(`${path}/generations/`) && k.includes('/snapshots/'))) {
+      if (Date.now() > deadline) throw new Error(`no snapshot uploaded within 120 s:\n${instance.output()}`);
+      await sleep(200);
+    }
+  } finally {
+    instance.child.kill('SIGTERM');
+    await instance.exited;
+  }
+}
