@@ -280,7 +280,8 @@ export function isUnauthenticatedGoClient(headers: IncomingHttpHeaders): boolean
   // client ("Go-http-client/1.1", no such header).
   const client = String(headers['x-goog-api-client'] ?? '');
   return (
-    (/(^| )gl-go\//.test(client) && /(^| )(gccl|gdcl)\//.test(client)) || /^Go-http-client\//.test(String(headers['user-agent'] ?? ''))
+    (/(^| )gl-go\//.test(client) && /(^| )(gccl|gdcl)\//.test(client)) ||
+    /^Go-http-client\//.test(String(headers['user-agent'] ?? ''))
   );
 }
 
