@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { EntityManager, MikroORM } from '@mikro-orm/better-sqlite';
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 
 import { ENTITIES, ormConfig } from '../src/database/orm.config.js';
@@ -58,6 +59,30 @@ describe('database', () => {
       expect(await conn.execute('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
       expect(await conn.execute('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
       expect(await conn.execute('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]); // NORMAL
+    });
+
+    it('begins transactions IMMEDIATE: the write lock is held from BEGIN, before anything is read or written', async () => {
+      // A deferred BEGIN would leave the lock free here, and a later write could meet a commit made
+      // since (SQLITE_BUSY_SNAPSHOT, busy_timeout or not: src/database/immediate-transactions.ts).
+      const other = new Database(t.databasePath);
+      try {
+        other.pragma('busy_timeout = 0');
+        const tryWrite = () => {
+          try {
+            other.exec('BEGIN IMMEDIATE; ROLLBACK;');
+            return 'free';
+          } catch (err) {
+            return (err as { code?: string }).code;
+          }
+        };
+        const inside = await t.app.get(EntityManager).transactional(async (em) => {
+          await em.getConnection().execute('SELECT 1', [], 'all', em.getTransactionContext());
+          return tryWrite();
+        });
+        expect({ inside, after: tryWrite() }).toEqual({ inside: 'SQLITE_BUSY', after: 'free' });
+      } finally {
+        other.close();
+      }
     });
   });
 

@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
  * - two connections switching one rollback-journal file to WAL together (a lock deadlock);
  * - a deferred transaction that has read and then wants to write while Litestream holds the write
  *   lock or has committed since (SQLite does not wait there: it would deadlock or read stale data).
+ *   Transactions now begin IMMEDIATE (immediate-transactions.ts), which prevents this one; the
+ *   retry stays for the first, and for a lock held past busy_timeout.
  * (Measured: ~1 first start in 20 under start.sh; 4 in 25 with Litestream checkpointing every 1 ms.)
  */
 

@@ -4,6 +4,7 @@ import { authEntities } from '@app/auth';
 import { contentEntities } from '@app/content';
 
 import { MIGRATIONS_SRC_DIR } from '../paths.js';
+import { ImmediateTransactionsDialect } from './immediate-transactions.js';
 
 /**
  * Tables the ORM does not own: Litestream's bookkeeping and the FTS5 index with its shadow
@@ -33,6 +34,8 @@ export function ormConfig(databasePath: string, overrides: Partial<Options> = {}
     allowGlobalContext: false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,
+    // Write transactions begin IMMEDIATE, so Litestream's commits cannot fail a save (why: see there).
+    driverOptions: { client: ImmediateTransactionsDialect },
     pool: {
       // Why here: every connection needs these, and Litestream depends on WAL. The app never
       // checkpoints with TRUNCATE/RESTART. Why one checkpointer: SQLite's WAL-reset bug is a
