@@ -52,11 +52,6 @@ export function flushViewCounts(app: NestExpressApplication, withinMs: number): 
   return app.get(ViewCounterService).flush(withinMs);
 }
 
-/** Calls `listener` once when a newer instance has taken the writer lease (main.ts shuts down). */
-export function onWriterLeaseLost(app: NestExpressApplication, listener: () => void): void {
-  app.get(WriterLeaseService).onLost(listener);
-}
-
 export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger, views?: PrecompiledViews): void {
   app.disable('x-powered-by');
   // Cloud Run terminates TLS in front of us: trust the first proxy for protocol and client info.

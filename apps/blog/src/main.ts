@@ -15,7 +15,7 @@ try {
 const logger = new AppLogger(config.production, config.logLevel);
 try {
   // Imported after the config check so a bad environment fails before Nest and the ORM load.
-  const { createApp, flushViewCounts, onWriterLeaseLost, writerLeasePublished } = await import('./app.setup.js');
+  const { createApp, flushViewCounts, writerLeasePublished } = await import('./app.setup.js');
   const app = await createApp(config, logger);
   const server = app.getHttpServer();
 
@@ -47,9 +47,10 @@ try {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM received'));
   process.on('SIGINT', () => shutdown('SIGINT received'));
-  // A newer instance took the writer lease: finish in-flight requests and exit, so that this
-  // instance's Litestream stops too.
-  onWriterLeaseLost(app, () => shutdown('Writer lease lost'));
+  // Losing the writer lease does not end the process: this instance still has the traffic until the
+  // newer one passes its startup probe, and exiting would make Cloud Run start a fresh instance of
+  // this revision, which would take the lease back (a ping-pong). It serves reads, refuses every
+  // write (WriterLeaseService), and exits on the SIGTERM that comes once traffic has moved.
 
   // Before listening: the startup probe passes only once the lease names this instance's
   // generation, while Cloud Run still gives the CPU (see WriterLeaseService.published).

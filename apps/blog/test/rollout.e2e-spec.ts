@@ -19,8 +19,9 @@ import {
 /**
  * Zero-loss rollouts: instance A (start.sh → writer lease → restore → Litestream → app) takes saves
  * while instance B starts on the same replica, the way Cloud Run overlaps two revisions. Every save
- * acknowledged by either must be in B and in a fresh restore; a refused save is never half there;
- * A exits by itself.
+ * acknowledged by either must be in B and in a fresh restore; a refused save is never half there.
+ * A, once it has lost the lease, refuses every save but keeps running until the platform sends it
+ * SIGTERM (here: once B serves writes, as Cloud Run does once traffic has moved), then exits 0.
  *
  * ROLLOUT_ROUNDS (default 20) and ROLLOUT_SEED replay or lengthen the simulation.
  */
@@ -72,6 +73,13 @@ async function save(admin: HttpAdmin, title: string): Promise<Outcome> {
   }
   serverErrors.push(`${res.status} ${title}: ${(await res.text().catch(() => '')).slice(0, 300)}`);
   return 'error';
+}
+
+/** Resolves once `condition()` holds (polled every 50 ms); rejects after `ms`. */
+async function until(ms: number, what: string, condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + ms; !condition(); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+  }
 }
 
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -180,10 +188,19 @@ describe('rollouts with a writer lease in the bucket', () => {
         worstServing = Math.max(worstServing, Date.now() - bStarted);
         adminB = admin;
 
+        // A finds the lease moved at its next save, refuses it, and does not exit by itself (exiting
+        // would make Cloud Run start the old revision again, which would take the lease back).
+        await until(20_000, `A seeing the lease moved in round ${round}:\n${oldA.output()}`, () =>
+          oldA.output().includes('The writer lease moved to a newer instance'),
+        );
+        await sleep(300);
+        expect(aDone).toBe(false);
+        expect((await fetch(`${oldA.base}/`)).status).toBe(200); // A still serves reads
+        // Traffic has moved to B: the platform stops A.
+        oldA.child.kill('SIGTERM');
         const aExit = await within(20_000, `A's exit in round ${round}:\n${oldA.output()}`, oldA.exited);
         worstAExit = Math.max(worstAExit, aExitedAt - bStarted);
         expect(aExit).toEqual({ code: 0, signal: null });
-        expect(oldA.output()).toContain('The writer lease moved to a newer instance');
         await sleep(random() * 400); // B alone for a while
         stop = true;
         await Promise.all(writers);
@@ -227,7 +244,7 @@ describe('rollouts with a writer lease in the bucket', () => {
         `rollout: ${ROUNDS} handovers; saves acknowledged as replicated ${stats.replicated} (lost 0), ` +
           `pending ${stats.pending} (${stats.pendingMissing} of them missing afterwards), ` +
           `refused ${stats.refused} (${stats.refusedPresent} of them present whole: refused after replication), ` +
-          `server errors ${stats.error}, failed (connection closed by the exiting instance) ${stats.failed}; ` +
+          `server errors ${stats.error}, failed (connection closed by the instance stopping on SIGTERM) ${stats.failed}; ` +
           `worst B start → B serving writes ${worstServing} ms, worst B start → A exited ${worstAExit} ms`,
       );
       expect(serverErrors).toEqual([]);

@@ -3,7 +3,8 @@ import { report, restoredSlugs, save, type SaveOutcome, type Scenario, sleep, sl
 /**
  * Scenario 5: a rollout. The new revision's instance starts while the old one serves (maxScale 1
  * is exceeded briefly, as Cloud Run does), takes the writer lease, gets the traffic when its
- * startup probe passes; the old one exits on losing the lease or on SIGTERM. An author saves
+ * startup probe passes; the old one, having lost the lease, refuses writes but keeps serving
+ * until the SIGTERM that follows the traffic (it must not exit by itself). An author saves
  * throughout (the instance frozen between saves). No acknowledged save may be lost, and the
  * platform must not start the old revision again (it would take the lease back).
  */

@@ -33,7 +33,8 @@ const POLL_MS = 50;
  * - Before every write, and again after a save is replicated but before it is acknowledged, it
  *   checks that the lease object is still the one it wrote. There are no timers and no renewals:
  *   Cloud Run throttles the CPU between requests, so only requests do work.
- * - Once the lease has moved it never writes again and tells its listeners (main.ts shuts down).
+ * - Once the lease has moved it never writes again (nor the lease) and tells its listeners. The
+ *   process goes on serving reads until Cloud Run's SIGTERM (see main.ts for why it does not exit).
  *
  * Without a lease (local runs, non-GCS replicas) everything is allowed, as before.
  */
@@ -230,7 +231,7 @@ export class WriterLeaseService implements WriteGate, OnApplicationBootstrap {
   private markLost(): void {
     if (this.lost) return;
     this.lost = true;
-    this.logger.warn('The writer lease moved to a newer instance: refusing writes and shutting down');
+    this.logger.warn('The writer lease moved to a newer instance: refusing every write, serving reads until SIGTERM');
     for (const listener of this.lostListeners.splice(0)) listener();
   }
 
