@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type GcsStandIn, startGcsStandIn } from '../support/gcs-stand-in.js';
-import { leaseRaceOrAbsent } from '../support/rollout.js';
+import { type GcsStandIn, type RecordedRequest, startGcsStandIn } from '../support/gcs-stand-in.js';
 import { HttpAdmin } from '../support/http-admin.js';
 import { assertBuilt } from '../support/process.js';
 import { inspectDatabase, restoreInto } from '../support/rollout.js';
@@ -22,6 +21,11 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
+/** The lease's answers that are part of its protocol: 404 before it is first written, 412 to a lost race. */
+const leaseRaceOrAbsent = (r: RecordedRequest) =>
+  r.path.includes(encodeURIComponent('inkstone.db.writer-lease.json')) &&
+  ((r.status === 404 && r.method === 'GET') || (r.status === 412 && r.method === 'POST'));
+
 /** A GCS stand-in, a bucket and the service deployed on the local Cloud Run (no instance yet). */
 export async function startScenario(options: Partial<LocalCloudRunOptions> & { gcs?: GcsStandIn } = {}): Promise<Scenario> {
   assertBuilt();
@@ -36,6 +40,7 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
     if (!options.gcs) await gcs.stop();
     throw err;
   }
+  let closed = false;
   return {
     gcs,
     bucket,
@@ -50,6 +55,8 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
       return admin;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       // CLOUD_RUN_LOG=1: every instance's output (start.sh, Litestream, the app), for a failing run.
       if (process.env.CLOUD_RUN_LOG) {
         for (const i of cloudRun.instances)
