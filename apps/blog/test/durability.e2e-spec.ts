@@ -4,27 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import Database from 'better-sqlite3';
-
 import { ADMIN_PASSWORD, type Instance, killHard, LITESTREAM_BIN, START_SH, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
 import { ROOT } from './support/process.js';
-import { leaseRaceOrAbsent } from './support/rollout.js';
+import { inspectDatabase, leaseRaceOrAbsent } from './support/rollout.js';
 
 const run = promisify(execFile);
-
-/** Slugs of the posts in a stopped instance's database file, and its integrity check. */
-function inspect(databasePath: string): { slugs: Set<string>; integrity: string } {
-  const db = new Database(databasePath, { readonly: true });
-  try {
-    const slugs = new Set((db.prepare('SELECT slug FROM post').all() as { slug: string }[]).map((r) => r.slug));
-    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
-    return { slugs, integrity };
-  } finally {
-    db.close();
-  }
-}
 
 /** Restores the replica into a new file with the real binary, the way start.sh does. */
 async function restoreFresh(dir: string, replicaUrl: string): Promise<string> {
@@ -74,7 +60,7 @@ describe('the container path: start.sh, Litestream and the app', () => {
     saved.push('last');
     instance.child.kill('SIGTERM');
     expect(await instance.exited).toEqual({ code: 0, signal: null });
-    expect(inspect(databasePath).integrity).toBe('ok');
+    expect(inspectDatabase(databasePath).integrity).toBe('ok');
 
     // A new instance in a new, empty directory: start.sh restores, and every post is served.
     const second = await start('second');
@@ -83,7 +69,7 @@ describe('the container path: start.sh, Litestream and the app', () => {
     for (const slug of saved) expect((await fetch(`${second.instance.base}/posts/${slug}`)).status).toBe(200);
     second.instance.child.kill('SIGTERM');
     expect((await second.instance.exited).code).toBe(0);
-    const restored = inspect(second.databasePath);
+    const restored = inspectDatabase(second.databasePath);
     expect(restored.integrity).toBe('ok');
     for (const slug of saved) expect(restored.slugs.has(slug)).toBe(true);
     // start.sh itself never prints the replica URL.
@@ -138,7 +124,7 @@ describe('the container path: start.sh, Litestream and the app', () => {
       perRound.push(acknowledged.size - before);
       expect(exit).toEqual({ code: 0, signal: null });
     }
-    const restored = inspect(await restoreFresh(dir, replicaUrl));
+    const restored = inspectDatabase(await restoreFresh(dir, replicaUrl));
     expect(restored.integrity).toBe('ok');
     const lost = [...acknowledged].filter((slug) => !restored.slugs.has(slug));
     console.log(
@@ -189,7 +175,7 @@ describe('the container path: start.sh, Litestream and the app', () => {
       await Promise.all(writers);
       await instance.exited;
     }
-    const restored = inspect(await restoreFresh(dir, replicaUrl));
+    const restored = inspectDatabase(await restoreFresh(dir, replicaUrl));
     const lostReplicated = [...replicated].filter((s) => !restored.slugs.has(s));
     const lostPending = [...pendingOnly].filter((s) => !restored.slugs.has(s));
     console.log(

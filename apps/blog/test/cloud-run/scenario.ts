@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type GcsStandIn, type RecordedRequest, startGcsStandIn } from '../support/gcs-stand-in.js';
+import { type GcsStandIn, startGcsStandIn } from '../support/gcs-stand-in.js';
 import { HttpAdmin } from '../support/http-admin.js';
 import { assertBuilt } from '../support/process.js';
-import { inspectDatabase, restoreInto } from '../support/rollout.js';
+import { inspectDatabase, leaseRaceOrAbsentAt, restoreInto } from '../support/rollout.js';
 import { ADMIN_USERNAME, defaultSecrets, LocalCloudRun, type LocalCloudRunOptions } from './local-cloud-run.js';
 
 export type SaveOutcome = 'replicated' | 'pending' | 'refused' | 'failed';
@@ -20,11 +20,6 @@ export interface Scenario {
   admin(): Promise<HttpAdmin>;
   close(): Promise<void>;
 }
-
-/** The lease's answers that are part of its protocol: 404 before it is first written, 412 to a lost race. */
-const leaseRaceOrAbsent = (r: RecordedRequest) =>
-  r.path.includes(encodeURIComponent('inkstone.db.writer-lease.json')) &&
-  ((r.status === 404 && r.method === 'GET') || (r.status === 412 && r.method === 'POST'));
 
 /** A GCS stand-in, a bucket and the service deployed on the local Cloud Run (no instance yet). */
 export async function startScenario(options: Partial<LocalCloudRunOptions> & { gcs?: GcsStandIn } = {}): Promise<Scenario> {
@@ -66,7 +61,7 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
         await cloudRun.close();
         // The bucket is as strict as GCS: nothing may have hit an unknown route or been refused
         // unexpectedly (the lease's first 404 and a lost race's 412 are part of the protocol).
-        const unexpected = gcs.unexpected(leaseRaceOrAbsent);
+        const unexpected = gcs.unexpected(leaseRaceOrAbsentAt('inkstone.db'));
         if (unexpected.length) throw new Error(`the bucket refused or did not know: ${JSON.stringify(unexpected, null, 1)}`);
       } finally {
         if (!options.gcs) await gcs.stop();

@@ -33,15 +33,25 @@ export interface LeaseContent {
   restoredFrom: string | null;
 }
 
-/** A request for the lease object (its name is in the path or the upload's query). */
-export const isLeaseRequest = (r: { path: string }) => r.path.includes(encodeURIComponent(`${REPLICA_PATH}.writer-lease.json`));
+/** Requests for the lease object beside a replica path (its name is in the path or the upload's query). */
+const leaseRequestAt = (replicaPath: string) => (r: { path: string }) =>
+  r.path.includes(encodeURIComponent(`${replicaPath}.writer-lease.json`));
+
+/** A request for the lease object of REPLICA_PATH. */
+export const isLeaseRequest = leaseRequestAt(REPLICA_PATH);
 
 /**
- * The stand-in answers a test may expect around the lease: 404 reading a lease not written yet
- * (the first start on a bucket) and 412 for a lease write that lost a race.
+ * The stand-in answers a test may expect around the lease of the replica at `replicaPath`: 404
+ * reading a lease not written yet (the first start on a bucket) and 412 for a lease write that
+ * lost a race.
  */
-export const leaseRaceOrAbsent = (r: RecordedRequest) =>
-  isLeaseRequest(r) && ((r.status === 404 && r.method === 'GET') || (r.status === 412 && r.method === 'POST'));
+export function leaseRaceOrAbsentAt(replicaPath: string): (r: RecordedRequest) => boolean {
+  const isLease = leaseRequestAt(replicaPath);
+  return (r) => isLease(r) && ((r.status === 404 && r.method === 'GET') || (r.status === 412 && r.method === 'POST'));
+}
+
+/** leaseRaceOrAbsentAt for REPLICA_PATH, the path the e2e specs replicate to. */
+export const leaseRaceOrAbsent = leaseRaceOrAbsentAt(REPLICA_PATH);
 
 export function leaseIn(gcs: GcsStandIn, bucket: string): LeaseContent | null {
   const object = gcs.object(bucket, `${REPLICA_PATH}.writer-lease.json`);
