@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /** Two projects: unit specs beside the code, e2e specs against the real app in apps/blog/test. */
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -14,11 +16,17 @@ const shared = {
   modulePathIgnorePatterns: ['<rootDir>/.tmp/', '<rootDir>/dist/'],
 };
 
+// e2e cases start apps, hash passwords and spawn processes: Jest's 5 s default fails them on a
+// loaded 2-core machine. Heavier specs set their own, longer, timeouts.
+const e2e = { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'], testTimeout: 30_000 };
+
 export default {
-  projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
-    // e2e cases start apps, hash passwords and spawn processes: Jest's 5 s default fails them on a
-    // loaded 2-core machine. Heavier specs set their own, longer, timeouts.
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'], testTimeout: 30_000 },
-  ],
+  // At least two workers, also on 2 cores (Jest's default there is one): the slow e2e suites mostly
+  // wait (Litestream's intervals, SIGTERM drains, instance starts), so two of them overlap well.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
+  testSequencer: '<rootDir>/jest.sequencer.js',
+  // Jest reads testTimeout at the top level only: set on the e2e project alone, every case still had
+  // 5 s. The e2e project keeps it for jest.cloud-run.config.js, a top-level config built from it.
+  testTimeout: e2e.testTimeout,
+  projects: [{ ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] }, e2e],
 };

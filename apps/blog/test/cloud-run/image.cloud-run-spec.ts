@@ -12,6 +12,7 @@ import {
   runInImage,
 } from '../support/image-build.js';
 import { ROOT } from '../support/process.js';
+import { MIN_SQLITE, versionAtLeast } from '../support/sqlite-version.js';
 
 /**
  * The real image, built from the project's Dockerfile with podman (`npm run image:build`), read
@@ -46,12 +47,15 @@ describe('the image built from the Dockerfile', () => {
     expect(imageProblems(config, image.root, LOCK)).toEqual([]);
   });
 
-  it("ships Node 24, and better-sqlite3 and argon2 load for the app's user", () => {
+  it(`ships Node 24, and better-sqlite3 (SQLite >= ${MIN_SQLITE}) and argon2 load for the app's user`, () => {
     const version = runInImage(image, config, ['/usr/local/bin/node', '--version']);
     expect(version.stdout.trim()).toMatch(/^v24\.\d+\.\d+$/);
     const probe = runInImage(image, config, SQLITE_PROBE);
     expect(probe.stderr).toBe('');
-    expect(probe.stdout.trim()).toMatch(/^3\.\d+\.\d+$/);
+    const sqlite = probe.stdout.trim();
+    expect(sqlite).toMatch(/^3\.\d+\.\d+$/);
+    // The WAL-reset fix, on the image's own Node and addon (sqlite-version.e2e-spec.ts: this machine's).
+    expect({ sqlite, fixed: versionAtLeast(sqlite, MIN_SQLITE) }).toEqual({ sqlite, fixed: true });
     console.log(`image: node ${version.stdout.trim()}, SQLite ${probe.stdout.trim()}`);
   });
 });
