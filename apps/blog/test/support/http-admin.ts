@@ -39,7 +39,9 @@ export class HttpAdmin {
         ...(form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}),
       },
       body: form ? new URLSearchParams(form).toString() : undefined,
-      signal: AbortSignal.timeout(15_000),
+      // Longer than a save may rightly take: instances started the image's way wait up to 20 s for
+      // replication (container.ts), plus a lease check on each side (5 s each, gcs-lease-store.ts).
+      signal: AbortSignal.timeout(45_000),
     });
     for (const cookie of res.headers.getSetCookie()) {
       const [pair] = cookie.split(';');

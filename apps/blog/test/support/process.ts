@@ -49,8 +49,8 @@ export function startMain(env: Record<string, string>): RunningProcess {
   return spawnCaptured(process.execPath, [MAIN_JS], env);
 }
 
-/** Polls until the URL answers (any status) or the deadline passes. */
-export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<Response> {
+/** Polls until the URL answers (any status) or the deadline passes (a boot on a loaded 2-core machine took over 15 s). */
+export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
