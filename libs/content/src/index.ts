@@ -16,13 +16,12 @@ export {
 } from './entities/index.js';
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
-export { type ContentInput, LIMITS, parseTagList } from './post-input.js';
+export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
 export {
   MAX_UPLOAD_BYTES,
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
-  mediaUrl,
   UnsupportedMediaError,
   type MediaSummary,
   type StoredMedia,
@@ -52,5 +51,6 @@ export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type Searc
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
+export { mediaUrl, pageUrl, postUrl, tagUrl } from './urls.js';
 export { ViewCounterService } from './view-counter.service.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -7,7 +7,7 @@ import { ContentEvents } from './content-events.js';
 import { Post, Revision, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
-import { type ContentInput, validateInput } from './post-input.js';
+import { type ContentInput, validateInput } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';
