@@ -16,13 +16,12 @@ export {
 } from './entities/index.js';
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
-export { type ContentInput, LIMITS, parseTagList } from './post-input.js';
+export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
 export {
   MAX_UPLOAD_BYTES,
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
-  mediaUrl,
   UnsupportedMediaError,
   type MediaSummary,
   type StoredMedia,
@@ -46,11 +45,13 @@ export {
   type SourceFile,
 } from './portability/index.js';
 export { PagesService, RESERVED_PAGE_SLUGS, type NavItem } from './pages.service.js';
-export { type AdminStatusFilter, PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
+export { PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
 export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
+export { mediaUrl, pageUrl, postUrl, tagUrl } from './urls.js';
 export { ViewCounterService } from './view-counter.service.js';
+export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

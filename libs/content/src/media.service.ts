@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
 import { Media, Page, Post } from './entities/index.js';
+import { mediaUrl } from './urls.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
 import { slugify } from './slug.js';
@@ -19,15 +20,20 @@ const ALLOWED = new Map([
   ['image/gif', 'gif'],
 ]);
 
-export class UnsupportedMediaError extends ContentError {}
-export class MediaTooLargeError extends ContentError {}
-export class MediaInUseError extends ContentError {}
+export class UnsupportedMediaError extends ContentError {
+  readonly status = 415;
+}
+export class MediaTooLargeError extends ContentError {
+  readonly status = 413;
+}
+/** An image a post or page still shows. */
+export class MediaInUseError extends ContentError {
+  readonly status = 409;
+}
 
 /** An image without its bytes. */
 export type StoredMedia = Omit<Media, 'data'>;
 export type MediaSummary = StoredMedia & { url: string; usedBy: number };
-
-export const mediaUrl = (m: Pick<Media, 'id' | 'filename'>) => `/media/${m.id}/${encodeURIComponent(m.filename)}`;
 
 @Injectable()
 export class MediaService {

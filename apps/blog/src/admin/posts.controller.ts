@@ -1,25 +1,29 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import {
-  type AdminStatusFilter,
   Clock,
   ContentNotFoundError,
   ContentValidationError,
   type Post as PostEntity,
   PostsService,
+  postUrl,
+  publicationState,
+  type PublicationState,
   RevisionsService,
 } from '@app/content';
 
-import { contentInput, fields, type FormBody, notice, saveNotice, toDateInput } from './forms.js';
-import { parsePage } from '../site/page-param.js';
-import { postUrl } from '../site/view-models.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { page, seeOther, type WriteOutcome } from './writes/outcome.js';
+import { contentInput, fields, type FormBody, toDateInput } from './forms.js';
+import { editorView } from './editor-view.js';
+import { notice, saveNotice } from './notices.js';
+import { parsePage } from '../common/page-param.js';
 
 const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
-const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];
+const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
 
-@Controller('admin/posts')
+@AdminController('posts')
 @UseGuards(AdminGuard)
 export class AdminPostsController {
   constructor(
@@ -36,7 +40,7 @@ export class AdminPostsController {
     @Query('page') page: unknown,
     @Query('notice') key: unknown,
   ) {
-    const filter = FILTERS.includes(status as AdminStatusFilter) ? (status as AdminStatusFilter) : undefined;
+    const filter = FILTERS.includes(status as PublicationState) ? (status as PublicationState) : undefined;
     const title = typeof q === 'string' ? q.slice(0, 200) : '';
     const result = await this.posts.listForAdmin({ status: filter, title }, parsePage(page));
     const now = this.clock.now();
@@ -55,7 +59,7 @@ export class AdminPostsController {
         id: p.id,
         title: p.title,
         url: postUrl(p.slug),
-        state: stateOf(p, now),
+        state: publicationState(p, now),
         updatedAt: p.updatedAt,
         publishedAt: p.publishedAt,
         tags: p.tags
@@ -74,14 +78,14 @@ export class AdminPostsController {
   }
 
   @Post('new')
-  async store(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async store(@Body() body: FormBody): Promise<WriteOutcome> {
     const input = contentInput(body);
     try {
       const post = await this.posts.create(input);
-      res.redirect(303, `/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${post.id}/edit?notice=${saveNotice(post, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message });
+      return page('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
     }
   }
 
@@ -106,14 +110,14 @@ export class AdminPostsController {
   }
 
   @Post(':id/edit')
-  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody): Promise<WriteOutcome> {
     const post = await this.find(id);
     try {
       const saved = await this.posts.update(id, contentInput(body));
-      res.redirect(303, `/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${id}/edit?notice=${saveNotice(saved, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message });
+      return page('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
     }
   }
 
@@ -132,9 +136,9 @@ export class AdminPostsController {
   }
 
   @Post(':id/delete')
-  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+  async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
     await this.posts.delete(id);
-    res.redirect(303, '/admin/posts?notice=deleted');
+    return seeOther('/admin/posts?notice=deleted');
   }
 
   @Get(':id/revisions')
@@ -172,10 +176,9 @@ export class AdminPostsController {
   async restore(
     @Param('id', ParseIntPipe) id: number,
     @Param('revisionId', ParseIntPipe) revisionId: number,
-    @Res() res: Response,
-  ): Promise<void> {
+  ): Promise<WriteOutcome> {
     await this.revisions.restore(id, revisionId);
-    res.redirect(303, `/admin/posts/${id}/edit?notice=restored`);
+    return seeOther(`/admin/posts/${id}/edit?notice=restored`);
   }
 
   private async find(id: number): Promise<PostEntity> {
@@ -185,23 +188,12 @@ export class AdminPostsController {
   }
 
   private editor(post: PostEntity | null, values: Record<string, string>) {
-    return {
-      layout: 'admin',
-      title: post ? `Edit: ${post.title}` : 'New post',
-      editor: true,
-      kind: 'post',
-      action: post ? `/admin/posts/${post.id}/edit` : '/admin/posts/new',
-      post: post && { id: post.id, url: postUrl(post.slug), state: stateOf(post, this.clock.now()) },
-      values,
-      statuses: [
-        { value: 'draft', label: 'Draft', selected: values.status !== 'published' },
-        { value: 'published', label: 'Published (or scheduled, with a future date)', selected: values.status === 'published' },
-      ],
+    const item = post && {
+      id: post.id,
+      title: post.title,
+      url: postUrl(post.slug),
+      state: publicationState(post, this.clock.now()),
     };
+    return editorView('post', item, values);
   }
-}
-
-function stateOf(post: Pick<PostEntity, 'status' | 'publishedAt'>, now: Date): 'draft' | 'published' | 'scheduled' {
-  if (post.status !== 'published') return 'draft';
-  return post.publishedAt && post.publishedAt > now ? 'scheduled' : 'published';
 }
