@@ -4,6 +4,7 @@ export { ContentEvents, type ContentChange } from './content-events.js';
 export {
   contentEntities,
   Media,
+  type RenditionInfo,
   Page,
   Post,
   PostView,
@@ -17,14 +18,21 @@ export {
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
 export { type ContentInput, LIMITS, parseTagList } from './post-input.js';
+export { MediaCache } from './media/media-cache.js';
+export { MEDIA_STORE, type MediaStore, type StoredObject } from './media/media-store.js';
+export { MAX_PIXELS, RENDITION_FORMATS, RENDITION_WIDTHS } from './media/image-pipeline.js';
 export {
   MAX_UPLOAD_BYTES,
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
   mediaUrl,
+  renditionUrl,
   UnsupportedMediaError,
+  type MediaBody,
+  type MediaObjectRef,
   type MediaSummary,
+  type MediaUse,
   type StoredMedia,
 } from './media.service.js';
 export {
