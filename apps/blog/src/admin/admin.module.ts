@@ -6,7 +6,7 @@ import { ContentModule } from '@app/content';
 import { DurabilityModule } from '../durability/durability.module.js';
 import { AuthController } from './auth.controller.js';
 import { AdminBackupController } from './backup.controller.js';
-import { replicationNotice } from './forms.js';
+import { replicationNotice } from './notices.js';
 import { DashboardController } from './dashboard.controller.js';
 import { AdminMediaController } from './media.controller.js';
 import { AdminPagesController } from './pages.controller.js';
@@ -15,7 +15,10 @@ import { PreviewController } from './preview.controller.js';
 import { AdminSettingsController } from './settings.controller.js';
 import { AdminTagsController } from './tags.controller.js';
 
-/** The author's side. Every controller but AuthController carries AdminGuard at class level. */
+/**
+ * The author's side. Every controller but AuthController carries AdminGuard at class level, and
+ * every one is an AdminController: its POSTs are author writes, run by the write pipeline.
+ */
 @Module({
   imports: [ContentModule, DurabilityModule],
   controllers: [

@@ -1,11 +1,13 @@
-import { Body, Controller, Get, HttpStatus, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Get, HttpStatus, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 import { AdminGuard, AuthCookies, AuthService, CsrfGuard, CsrfService, LoginThrottle, safeNext } from '@app/auth';
 
-import { field, type FormBody, notice } from './forms.js';
+import { field, type FormBody } from './forms.js';
+import { notice } from './notices.js';
+import { AdminController, NotAWrite } from './writes/admin-controller.decorator.js';
 
-@Controller('admin')
+@AdminController()
 export class AuthController {
   private readonly logger = new Logger('Login');
 
@@ -30,6 +32,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @NotAWrite()
   @UseGuards(CsrfGuard)
   async login(@Req() req: Request, @Res() res: Response, @Body() body: FormBody): Promise<void> {
     const client = req.ip ?? 'unknown';
@@ -60,6 +63,7 @@ export class AuthController {
   }
 
   @Post('logout')
+  @NotAWrite()
   @UseGuards(AdminGuard)
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     await this.auth.revokeSessions(req.auth!.user.id);

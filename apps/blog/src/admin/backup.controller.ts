@@ -8,16 +8,15 @@ import {
   BadRequestException,
   type CallHandler,
   type CanActivate,
-  Controller,
   type ExecutionContext,
   Get,
-  HttpCode,
   Inject,
   Injectable,
   type NestInterceptor,
   PayloadTooLargeException,
   Post,
   Render,
+  Req,
   Res,
   UploadedFiles,
   UseGuards,
@@ -40,9 +39,10 @@ import {
 } from '@app/content';
 
 import { DATABASE_PATH } from '../database/database.module.js';
-import { ReplicationService } from '../durability/replication.service.js';
-import { field, replicationNotice } from './forms.js';
+import { field } from './forms.js';
 import { CLOUD_RUN_MAX_REQUEST_BYTES, WEB_IMPORT_MAX_BYTES, WEB_IMPORT_MAX_MB, webImportTooLarge } from './import-limit.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { page, type WriteOutcome } from './writes/outcome.js';
 
 const MAX_MB = WEB_IMPORT_MAX_MB;
 /** A folder of Markdown files arrives as one part per file. */
@@ -73,7 +73,7 @@ class ImportLimitMessage implements NestInterceptor {
 const day = () => new Date().toISOString().slice(0, 10);
 
 /** Moving in, moving out, backing up: the export, the import and the database snapshot. */
-@Controller('admin/backup')
+@AdminController('backup')
 @UseGuards(AdminGuard)
 export class AdminBackupController {
   /** A database download is being prepared or sent (its copy occupies memory on Cloud Run). */
@@ -82,7 +82,6 @@ export class AdminBackupController {
   constructor(
     private readonly exporter: ExportService,
     private readonly importer: ImportService,
-    private readonly replication: ReplicationService,
     @Inject(DATABASE_PATH) private readonly databasePath: string,
   ) {}
 
@@ -140,8 +139,6 @@ export class AdminBackupController {
 
   /** One JSON file (our export, Ghost's) or a folder of Markdown files; the CSRF token is in the query. */
   @Post('import')
-  @HttpCode(200)
-  @Render('admin/backup')
   @UseGuards(ImportSizeGuard)
   @UseInterceptors(
     ImportLimitMessage,
@@ -152,35 +149,35 @@ export class AdminBackupController {
       limits: { fileSize: WEB_IMPORT_MAX_BYTES, files: MAX_FILES, fields: 5 },
     }),
   )
-  async import(@UploadedFiles() uploads: Express.Multer.File[] | undefined, @Res({ passthrough: true }) res: Response) {
+  async import(@UploadedFiles() uploads: Express.Multer.File[] | undefined, @Req() req: Request): Promise<WriteOutcome> {
     const files: SourceFile[] = (uploads ?? [])
       .filter((f) => f.size > 0)
       .map((f) => ({ path: f.originalname, text: f.buffer.toString('utf8') }));
     if (files.length === 0) throw new BadRequestException('Choose an export file or a folder of Markdown files to import.');
     const total = files.reduce((n, f) => n + f.text.length, 0);
     if (total > WEB_IMPORT_MAX_BYTES) throw tooLarge();
-    const dryRun = field(res.req.body as Record<string, unknown>, 'dryRun') !== '';
+    const dryRun = field(req.body as Record<string, unknown>, 'dryRun') !== '';
     const source = files.length === 1 ? files[0].path : `${files[0].path.split('/')[0] || 'folder'} (${files.length} files)`;
     let report: ImportReport;
     try {
       report = await this.importer.run(await readImport(source, files), { dryRun });
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400);
-      return {
+      const refused = {
         layout: 'admin',
         title: 'Backup & import',
         maxMb: MAX_MB,
         error: `Import refused: ${err.message} Nothing was changed.`,
       };
+      return page('admin/backup', refused, { status: 400 });
     }
-    const replication = dryRun ? null : replicationNotice(await this.replication.waitForReplication());
-    return {
+    const model = {
       layout: 'admin',
       title: 'Backup & import',
       maxMb: MAX_MB,
       report: { ...describeReport(report), warnings: report.warnings },
-      replication,
     };
+    // A dry run writes nothing: nothing to wait for.
+    return page('admin/backup', model, { wrote: !dryRun });
   }
 }

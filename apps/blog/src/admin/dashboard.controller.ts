@@ -1,14 +1,15 @@
-import { Controller, Get, Render, UseGuards } from '@nestjs/common';
+import { Get, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import { Clock, PostsService, ViewCounterService } from '@app/content';
 
 import { lastDays, viewsChart } from './views-chart.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
 import { postUrl } from '../site/view-models.js';
 
 const CHART_DAYS = 30;
 
-@Controller('admin')
+@AdminController()
 @UseGuards(AdminGuard)
 export class DashboardController {
   constructor(

@@ -1,5 +1,4 @@
 import {
-  Controller,
   Get,
   Param,
   ParseIntPipe,
@@ -7,21 +6,22 @@ import {
   Query,
   Render,
   Req,
-  Res,
   UnsupportedMediaTypeException,
   UploadedFile,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 
 import { AdminGuard } from '@app/auth';
 import { MAX_UPLOAD_BYTES, MediaService, mediaUrl } from '@app/content';
 
-import { notice } from './forms.js';
+import { notice } from './notices.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { json, seeOther, type WriteOutcome } from './writes/outcome.js';
 
-@Controller('admin/media')
+@AdminController('media')
 @UseGuards(AdminGuard)
 export class AdminMediaController {
   constructor(private readonly media: MediaService) {}
@@ -47,20 +47,19 @@ export class AdminMediaController {
   @UseInterceptors(
     FileInterceptor('file', { defParamCharset: 'utf8', limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } }),
   )
-  async upload(@UploadedFile() file: Express.Multer.File | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async upload(@UploadedFile() file: Express.Multer.File | undefined, @Req() req: Request): Promise<WriteOutcome> {
     if (!file) throw new UnsupportedMediaTypeException('Choose an image file to upload.');
     const stored = await this.media.upload(file.buffer, file.originalname);
     const url = mediaUrl(stored);
     if (req.accepts(['html', 'json']) === 'json') {
-      res.status(201).json({ id: stored.id, url, markdown: `![](${url})`, width: stored.width, height: stored.height });
-      return;
+      return json({ id: stored.id, url, markdown: `![](${url})`, width: stored.width, height: stored.height }, 201);
     }
-    res.redirect(303, '/admin/media?notice=uploaded');
+    return seeOther('/admin/media?notice=uploaded');
   }
 
   @Post(':id/delete')
-  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+  async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
     await this.media.delete(id);
-    res.redirect(303, '/admin/media?notice=deleted');
+    return seeOther('/admin/media?notice=deleted');
   }
 }

@@ -1,14 +1,16 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import { ContentNotFoundError, ContentValidationError, type Page, PagesService } from '@app/content';
 
-import { contentInput, fields, type FormBody, notice } from './forms.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { page as pageOutcome, seeOther, type WriteOutcome } from './writes/outcome.js';
+import { contentInput, fields, type FormBody } from './forms.js';
+import { notice } from './notices.js';
 
 const PAGE_FIELDS = ['title', 'slug', 'markdown', 'status', 'navOrder'] as const;
 
-@Controller('admin/pages')
+@AdminController('pages')
 @UseGuards(AdminGuard)
 export class AdminPagesController {
   constructor(private readonly pages: PagesService) {}
@@ -39,13 +41,17 @@ export class AdminPagesController {
   }
 
   @Post('new')
-  async store(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async store(@Body() body: FormBody): Promise<WriteOutcome> {
     try {
       const page = await this.pages.create(contentInput(body));
-      res.redirect(303, `/admin/pages/${page.id}/edit?notice=saved`);
+      return seeOther(`/admin/pages/${page.id}/edit?notice=saved`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(null, fields(body, PAGE_FIELDS)), error: err.message });
+      return pageOutcome(
+        'admin/post-edit',
+        { ...this.editor(null, fields(body, PAGE_FIELDS)), error: err.message },
+        { status: 400 },
+      );
     }
   }
 
@@ -66,14 +72,18 @@ export class AdminPagesController {
   }
 
   @Post(':id/edit')
-  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody): Promise<WriteOutcome> {
     const page = await this.find(id);
     try {
       await this.pages.update(id, contentInput(body));
-      res.redirect(303, `/admin/pages/${id}/edit?notice=saved`);
+      return seeOther(`/admin/pages/${id}/edit?notice=saved`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(page, fields(body, PAGE_FIELDS)), error: err.message });
+      return pageOutcome(
+        'admin/post-edit',
+        { ...this.editor(page, fields(body, PAGE_FIELDS)), error: err.message },
+        { status: 400 },
+      );
     }
   }
 
@@ -92,9 +102,9 @@ export class AdminPagesController {
   }
 
   @Post(':id/delete')
-  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+  async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
     await this.pages.delete(id);
-    res.redirect(303, '/admin/pages?notice=deleted');
+    return seeOther('/admin/pages?notice=deleted');
   }
 
   private async find(id: number): Promise<Page> {

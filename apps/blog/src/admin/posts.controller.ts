@@ -1,5 +1,4 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import {
@@ -12,14 +11,17 @@ import {
   RevisionsService,
 } from '@app/content';
 
-import { contentInput, fields, type FormBody, notice, saveNotice, toDateInput } from './forms.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { page, seeOther, type WriteOutcome } from './writes/outcome.js';
+import { contentInput, fields, type FormBody, toDateInput } from './forms.js';
+import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../site/page-param.js';
 import { postUrl } from '../site/view-models.js';
 
 const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
 const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];
 
-@Controller('admin/posts')
+@AdminController('posts')
 @UseGuards(AdminGuard)
 export class AdminPostsController {
   constructor(
@@ -74,14 +76,14 @@ export class AdminPostsController {
   }
 
   @Post('new')
-  async store(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async store(@Body() body: FormBody): Promise<WriteOutcome> {
     const input = contentInput(body);
     try {
       const post = await this.posts.create(input);
-      res.redirect(303, `/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message });
+      return page('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
     }
   }
 
@@ -106,14 +108,14 @@ export class AdminPostsController {
   }
 
   @Post(':id/edit')
-  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async update(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody): Promise<WriteOutcome> {
     const post = await this.find(id);
     try {
       const saved = await this.posts.update(id, contentInput(body));
-      res.redirect(303, `/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message });
+      return page('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
     }
   }
 
@@ -132,9 +134,9 @@ export class AdminPostsController {
   }
 
   @Post(':id/delete')
-  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+  async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
     await this.posts.delete(id);
-    res.redirect(303, '/admin/posts?notice=deleted');
+    return seeOther('/admin/posts?notice=deleted');
   }
 
   @Get(':id/revisions')
@@ -172,10 +174,9 @@ export class AdminPostsController {
   async restore(
     @Param('id', ParseIntPipe) id: number,
     @Param('revisionId', ParseIntPipe) revisionId: number,
-    @Res() res: Response,
-  ): Promise<void> {
+  ): Promise<WriteOutcome> {
     await this.revisions.restore(id, revisionId);
-    res.redirect(303, `/admin/posts/${id}/edit?notice=restored`);
+    return seeOther(`/admin/posts/${id}/edit?notice=restored`);
   }
 
   private async find(id: number): Promise<PostEntity> {

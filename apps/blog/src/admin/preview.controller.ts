@@ -1,19 +1,21 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 import { AdminGuard } from '@app/auth';
 import { LIMITS, renderMarkdown } from '@app/content';
 
 import { field, type FormBody } from './forms.js';
+import { AdminController, NotAWrite } from './writes/admin-controller.decorator.js';
 
 /**
  * The editor's preview, with the very renderer the site uses at save: JSON for the live preview
  * script, a page for the no-JavaScript "Preview in a new tab" button.
  */
-@Controller('admin/preview')
+@AdminController('preview')
 @UseGuards(AdminGuard)
 export class PreviewController {
   @Post()
+  @NotAWrite()
   @HttpCode(200)
   async preview(@Body() body: FormBody, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { html, wordCount, readingMinutes } = await renderMarkdown(field(body, 'markdown').slice(0, LIMITS.markdown));

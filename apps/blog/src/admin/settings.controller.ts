@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Get, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import { ContentValidationError, type NavItem, SettingsService, type SiteSettings } from '@app/content';
 
-import { fields, type FormBody, notice } from './forms.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { page, seeOther, type WriteOutcome } from './writes/outcome.js';
+import { fields, type FormBody } from './forms.js';
+import { notice } from './notices.js';
 
 const SETTINGS_FIELDS = [
   'title',
@@ -17,7 +19,7 @@ const SETTINGS_FIELDS = [
   'language',
 ] as const;
 
-@Controller('admin/settings')
+@AdminController('settings')
 @UseGuards(AdminGuard)
 export class AdminSettingsController {
   constructor(private readonly settings: SettingsService) {}
@@ -29,7 +31,7 @@ export class AdminSettingsController {
   }
 
   @Post()
-  async save(@Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async save(@Body() body: FormBody): Promise<WriteOutcome> {
     const values = fields(body, SETTINGS_FIELDS);
     try {
       await this.settings.update({
@@ -38,10 +40,10 @@ export class AdminSettingsController {
         socialLinks: parseLinks(values.socialLinks),
         postsPerPage: Number(values.postsPerPage),
       });
-      res.redirect(303, '/admin/settings?notice=saved');
+      return seeOther('/admin/settings?notice=saved');
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
-      res.status(400).render('admin/settings', { ...this.view(values, null), error: err.message });
+      return page('admin/settings', { ...this.view(values, null), error: err.message }, { status: 400 });
     }
   }
 

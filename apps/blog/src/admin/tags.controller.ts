@@ -1,13 +1,15 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Render, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
 import { TagsService } from '@app/content';
 
-import { field, type FormBody, notice } from './forms.js';
+import { AdminController } from './writes/admin-controller.decorator.js';
+import { seeOther, type WriteOutcome } from './writes/outcome.js';
+import { field, type FormBody } from './forms.js';
+import { notice } from './notices.js';
 import { tagUrl } from '../site/view-models.js';
 
-@Controller('admin/tags')
+@AdminController('tags')
 @UseGuards(AdminGuard)
 export class AdminTagsController {
   constructor(private readonly tags: TagsService) {}
@@ -20,21 +22,21 @@ export class AdminTagsController {
   }
 
   @Post(':id/rename')
-  async rename(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async rename(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody): Promise<WriteOutcome> {
     await this.tags.rename(id, field(body, 'name'));
-    res.redirect(303, '/admin/tags?notice=renamed');
+    return seeOther('/admin/tags?notice=renamed');
   }
 
   @Post(':id/merge')
-  async merge(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody, @Res() res: Response): Promise<void> {
+  async merge(@Param('id', ParseIntPipe) id: number, @Body() body: FormBody): Promise<WriteOutcome> {
     const into = Number(field(body, 'into'));
     await this.tags.merge(id, Number.isInteger(into) ? into : -1);
-    res.redirect(303, '/admin/tags?notice=merged');
+    return seeOther('/admin/tags?notice=merged');
   }
 
   @Post(':id/delete')
-  async destroy(@Param('id', ParseIntPipe) id: number, @Res() res: Response): Promise<void> {
+  async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
     await this.tags.delete(id);
-    res.redirect(303, '/admin/tags?notice=deleted');
+    return seeOther('/admin/tags?notice=deleted');
   }
 }

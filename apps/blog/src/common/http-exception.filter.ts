@@ -11,8 +11,6 @@ import {
   UnsupportedMediaError,
 } from '@app/content';
 
-import { sendNotSaved } from '../durability/writer-lease/not-saved.response.js';
-import { WriterLeaseError } from '../durability/writer-lease/writer-lease.errors.js';
 import { SiteContextService } from '../site/site-context.service.js';
 import { RedirectException } from './redirect.exception.js';
 
@@ -49,10 +47,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof LoginRequiredException && req.method === 'GET' && req.accepts('html')) {
       res.redirect(303, `/admin/login?next=${encodeURIComponent(exception.next)}`);
-      return;
-    }
-    if (exception instanceof WriterLeaseError && !res.headersSent) {
-      sendNotSaved(req, res, exception);
       return;
     }
     const { status, message } = this.describe(exception);

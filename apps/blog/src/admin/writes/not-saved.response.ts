@@ -1,11 +1,10 @@
 import type { Request, Response } from 'express';
 
-import type { WriterLeaseError } from './writer-lease.errors.js';
+import type { WriterLeaseError } from '../../durability/writer-lease/writer-lease.errors.js';
 
 /**
  * The answer to a write this instance may not make: 503 with Retry-After, as a small admin page
- * or, for the editor's fetches, JSON. Used by the exception filter (check before the write) and by
- * the replicated-save middleware (check after replication).
+ * or, for the editor's fetches, JSON. Sent by the write pipeline, for either lease check.
  */
 export function sendNotSaved(req: Request, res: Response, error: WriterLeaseError): void {
   res.status(503);

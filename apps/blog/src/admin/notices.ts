@@ -1,0 +1,33 @@
+import type { PostStatus } from '@app/content';
+
+/** Messages shown after a redirect, by key: no text from the URL is ever echoed. */
+const NOTICES: Record<string, string> = {
+  saved: 'Saved.',
+  published: 'Published: it is live on the site.',
+  scheduled: 'Scheduled: it will appear at its publication time.',
+  deleted: 'Deleted.',
+  restored: 'Revision restored (as a new revision).',
+  uploaded: 'Image uploaded.',
+  'logged-out': 'You are logged out.',
+  renamed: 'Tag renamed.',
+  merged: 'Tags merged.',
+};
+
+export function notice(key: unknown): string | null {
+  return typeof key === 'string' ? (NOTICES[key] ?? null) : null;
+}
+
+/** What the author is told about replication after a save (see WritePipeline). */
+export function replicationNotice(outcome: unknown): { text: string; warning: boolean } | null {
+  if (outcome === 'replicated') return { text: 'Replicated to the backup bucket.', warning: false };
+  if (outcome === 'pending') {
+    return { text: 'Saved on the server, not yet confirmed in the backup bucket; it will sync shortly.', warning: true };
+  }
+  return null;
+}
+
+/** Which notice a post save earns. */
+export function saveNotice(status: PostStatus, publishedAt: Date | null, now: Date): string {
+  if (status !== 'published') return 'saved';
+  return publishedAt && publishedAt > now ? 'scheduled' : 'published';
+}
