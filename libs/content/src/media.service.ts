@@ -9,6 +9,7 @@ import { ContentEvents } from './content-events.js';
 import { Media, Page, Post, type RenditionInfo } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
+import type { ImageFacts, ImageLookup } from './markdown/images.js';
 import { ImageRejectedError, type PreparedImage, prepareImage } from './media/image-pipeline.js';
 import { MediaCache } from './media/media-cache.js';
 import { hashOfKey, originalKey, renditionKey } from './media/media-keys.js';
@@ -193,6 +194,19 @@ export class MediaService {
       await this.store.delete(key);
       this.cache.delete(key);
     }
+  }
+
+  /** The facts the renderer needs about the uploaded images a text links to. */
+  async imagesIn(markdown: string, em: EntityManager = this.em): Promise<ImageLookup> {
+    const ids = [...new Set([...markdown.matchAll(/\/media\/([1-9]\d{0,9})\//g)].map((m) => Number(m[1])))];
+    if (ids.length === 0) return new Map();
+    const rows = await em.find(Media, { id: { $in: ids } }, { fields: ['id', 'filename', 'width', 'height', 'renditions'] });
+    return new Map(
+      rows.map((m): [number, ImageFacts] => [
+        m.id,
+        { id: m.id, filename: m.filename, width: m.width, height: m.height, renditions: m.renditions },
+      ]),
+    );
   }
 
   /** Which object `/media/:id/:name` names: a rendition's file name, else the original. */

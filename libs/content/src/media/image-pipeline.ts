@@ -15,6 +15,15 @@ export const MAX_PIXELS = 40_000_000;
 
 export class ImageRejectedError extends Error {}
 
+/**
+ * The widths made for an image `width` pixels wide: each standard width below it, and its own
+ * width when that is within the largest (so a 2× screen never gets less than the original has).
+ */
+export function renditionWidths(width: number): number[] {
+  const largest = RENDITION_WIDTHS[RENDITION_WIDTHS.length - 1];
+  return [...RENDITION_WIDTHS.filter((w) => w < width), ...(width <= largest ? [width] : [])];
+}
+
 export interface Rendition {
   width: number;
   height: number;
@@ -57,12 +66,14 @@ const DAMAGED = 'The image could not be read; it may be damaged or cut short.';
  */
 export async function prepareImage(upload: Buffer, mime: string): Promise<PreparedImage> {
   const sharp = await sharpModule();
-  // failOn 'truncated': a cut-off JPEG or PNG is an error, not a grey bottom half.
-  const options: SharpOptions = { failOn: 'truncated', limitInputPixels: MAX_PIXELS, sequentialRead: true };
+  // failOn 'warning': a cut-off or corrupt JPEG is refused, not stored with a grey bottom half
+  // ('truncated' lets a file through whose end marker was glued back on).
+  const options: SharpOptions = { failOn: 'warning', limitInputPixels: MAX_PIXELS, sequentialRead: true };
   const open = (extra: SharpOptions = {}): Sharp => sharp(upload, { ...options, ...extra });
   let meta: Metadata;
   try {
-    meta = await open().metadata();
+    // The header only (no pixel limit yet), so that a bomb gets its own message below.
+    meta = await open({ limitInputPixels: false }).metadata();
   } catch {
     throw new ImageRejectedError(DAMAGED);
   }
@@ -88,20 +99,17 @@ export async function prepareImage(upload: Buffer, mime: string): Promise<Prepar
     const untouched = isClean(upload, meta);
     const original = untouched ? upload : await reencode(open(), mime, meta);
     const renditions: Rendition[] = [];
-    for (const target of RENDITION_WIDTHS.filter((w) => w < width)) {
+    for (const target of renditionWidths(width)) {
       for (const format of RENDITION_FORMATS) {
         const pipeline = open().rotate().toColourspace('srgb').resize({ width: target });
         const out = await (
-          format === 'avif' ? pipeline.avif({ quality: 50, effort: 2 }) : pipeline.webp({ quality: 75 })
+          format === 'avif' ? pipeline.avif({ quality: 50, effort: 1 }) : pipeline.webp({ quality: 75 })
         ).toBuffer({
           resolveWithObject: true,
         });
         renditions.push({ width: out.info.width, height: out.info.height, format, data: out.data });
       }
     }
-    // Nothing decoded the whole image yet (a small, clean upload): do it now, so a damaged
-    // file is refused here and not by every reader's browser.
-    if (untouched && renditions.length === 0) await open().raw().toBuffer();
     return { original, untouched, width, height, animated, renditions };
   } catch (err) {
     if (err instanceof ImageRejectedError) throw err;

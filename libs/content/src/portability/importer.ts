@@ -311,7 +311,7 @@ export class ImportService {
       c.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown);
+    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
     if (page) {
       c.updated++;
     } else {
@@ -371,7 +371,7 @@ export class ImportService {
       report.posts.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown);
+    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
     if (post) {
       report.posts.updated++;
     } else {
