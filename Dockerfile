@@ -69,7 +69,7 @@ RUN chmod 0755 scripts/start.sh && mkdir -p /data && chown node:node /data
 # V8's compiled code for the bundle, made at build time: a cold start reads it instead of
 # compiling ~2.6 MB of JavaScript (see BENCHMARKS.md).
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
-RUN node dist/apps/blog/src/cli/warm-compile-cache.js
+RUN node dist/apps/blog/src/build-tools/warm-compile-cache.js
 USER node
 EXPOSE 8080
 CMD ["/app/scripts/start.sh"]

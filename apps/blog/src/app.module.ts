@@ -8,12 +8,13 @@ import { ContentModule } from '@app/content';
 import { AdminModule } from './admin/admin.module.js';
 import { AdminAccount } from './bootstrap/admin-account.js';
 import { RESOLVED_SECRETS, type ResolvedSecrets } from './bootstrap/secrets.js';
-import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DemoContent } from './bootstrap/demo-content.js';
 import { DurabilityModule } from './durability/durability.module.js';
+import { HealthModule } from './health/health.module.js';
 import { LegacyBlobMove } from './media/legacy-blobs.js';
 import { MediaStoreModule } from './media/media-store.module.js';
 import { PUBLIC_DIR } from './paths.js';
@@ -38,6 +39,7 @@ export class AppModule {
         ContentModule,
         AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),
         DurabilityModule,
+        HealthModule,
         AdminModule,
         // Last: its /:slug route must not shadow anything registered before it.
         SiteModule,

@@ -1,15 +1,25 @@
-/** Typed domain errors; the app maps them to pages and status codes in one filter. */
-export class ContentError extends Error {
+/**
+ * Typed domain errors. Each carries the status it answers with (a number, not an HTTP type), so
+ * the app's one error filter needs no list of them; `message` is written for the author and shown
+ * as is (but for "not found", whose page says it all).
+ */
+export abstract class ContentError extends Error {
+  abstract readonly status: number;
+
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
   }
 }
 
-export class ContentNotFoundError extends ContentError {}
+export class ContentNotFoundError extends ContentError {
+  readonly status = 404;
+}
 
 /** Input the author can fix: the message is shown to them as is. */
 export class ContentValidationError extends ContentError {
+  readonly status: number = 400;
+
   constructor(
     message: string,
     readonly field?: string,

@@ -17,7 +17,7 @@ export {
 } from './entities/index.js';
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
-export { type ContentInput, LIMITS, parseTagList } from './post-input.js';
+export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
 export { MediaCache } from './media/media-cache.js';
 export { MEDIA_STORE, type MediaStore, type StoredObject } from './media/media-store.js';
 export { MAX_PIXELS, RENDITION_FORMATS, RENDITION_WIDTHS } from './media/image-pipeline.js';
@@ -26,8 +26,6 @@ export {
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
-  mediaUrl,
-  renditionUrl,
   UnsupportedMediaError,
   type MediaBody,
   type MediaObjectRef,
@@ -60,5 +58,6 @@ export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type Searc
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
+export { mediaUrl, pageUrl, postUrl, renditionUrl, tagUrl } from './urls.js';
 export { ViewCounterService } from './view-counter.service.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -6,7 +6,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
-import { Media, Page, Post, type RenditionInfo } from './entities/index.js';
+import { Media, Page, Post } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
 import type { ImageFacts, ImageLookup } from './markdown/images.js';
@@ -15,6 +15,7 @@ import { MediaCache } from './media/media-cache.js';
 import { hashOfKey, originalKey, renditionKey } from './media/media-keys.js';
 import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
 import { slugify } from './slug.js';
+import { mediaUrl, renditionFilename } from './urls.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -31,9 +32,16 @@ const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 /** At most one sweep per instance in this time: it lists the whole store. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
-export class UnsupportedMediaError extends ContentError {}
-export class MediaTooLargeError extends ContentError {}
-export class MediaInUseError extends ContentError {}
+export class UnsupportedMediaError extends ContentError {
+  readonly status = 415;
+}
+export class MediaTooLargeError extends ContentError {
+  readonly status = 413;
+}
+/** An image a post or page still shows. */
+export class MediaInUseError extends ContentError {
+  readonly status = 409;
+}
 
 /** An image without its bytes. */
 export type StoredMedia = Omit<Media, 'data'>;
@@ -43,15 +51,6 @@ export interface MediaUse {
   title: string;
 }
 export type MediaSummary = StoredMedia & { url: string; usedBy: number; uses: MediaUse[]; renditionBytes: number };
-
-export const mediaUrl = (m: Pick<Media, 'id' | 'filename'>) => `/media/${m.id}/${encodeURIComponent(m.filename)}`;
-
-/** A rendition's file name: the original's base name, its width and format (`photo-720w.avif`). */
-export const renditionFilename = (m: Pick<Media, 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>) =>
-  `${m.filename.replace(/\.[^.]*$/, '')}-${r.width}w.${r.format}`;
-
-export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>) =>
-  `/media/${m.id}/${encodeURIComponent(renditionFilename(m, r))}`;
 
 /** What a `/media/:id/:name` request resolves to. */
 export interface MediaObjectRef {

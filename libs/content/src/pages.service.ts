@@ -6,7 +6,8 @@ import { Page } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { MediaService } from './media.service.js';
-import { type ContentInput, validateInput } from './post-input.js';
+import { type ContentInput, validateInput } from './content-input.js';
+import { pageUrl } from './urls.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { visiblePages } from './visibility.js';
 
@@ -58,7 +59,7 @@ export class PagesService {
       { ...visiblePages, navOrder: { $ne: null } },
       { fields: ['slug', 'title', 'navOrder'], orderBy: { navOrder: 'asc', title: 'asc' } },
     );
-    return pages.map((p) => ({ label: p.title, url: `/${encodeURIComponent(p.slug)}` }));
+    return pages.map((p) => ({ label: p.title, url: pageUrl(p.slug) }));
   }
 
   findById(id: number): Promise<Page | null> {

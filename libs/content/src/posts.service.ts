@@ -8,7 +8,7 @@ import { Post, Revision, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { MediaService } from './media.service.js';
-import { type ContentInput, validateInput } from './post-input.js';
+import { type ContentInput, validateInput } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';

@@ -6,7 +6,7 @@ import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
 import { Post, Tag } from './entities/index.js';
 import { ContentNotFoundError, ContentValidationError } from './errors.js';
-import { LIMITS } from './post-input.js';
+import { LIMITS } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify } from './slug.js';
 import { cleanText } from './text.js';

@@ -1,11 +1,10 @@
 import { Get, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
-import { Clock, PostsService, ViewCounterService } from '@app/content';
+import { Clock, PostsService, postUrl, ViewCounterService } from '@app/content';
 
 import { lastDays, viewsChart } from './views-chart.js';
 import { AdminController } from './writes/admin-controller.decorator.js';
-import { postUrl } from '../site/view-models.js';
 
 const CHART_DAYS = 30;
 

@@ -1,7 +1,7 @@
 import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
-import { ContentNotFoundError, ContentValidationError, type Page, PagesService } from '@app/content';
+import { ContentNotFoundError, ContentValidationError, type Page, PagesService, pageUrl } from '@app/content';
 
 import { AdminController } from './writes/admin-controller.decorator.js';
 import { page as pageOutcome, seeOther, type WriteOutcome } from './writes/outcome.js';
@@ -26,7 +26,7 @@ export class AdminPagesController {
       pages: pages.map((p) => ({
         id: p.id,
         title: p.title,
-        url: `/${encodeURIComponent(p.slug)}`,
+        url: pageUrl(p.slug),
         status: p.status,
         navOrder: p.navOrder,
         updatedAt: p.updatedAt,
@@ -121,7 +121,7 @@ export class AdminPagesController {
       kind: 'page',
       isPage: true,
       action: page ? `/admin/pages/${page.id}/edit` : '/admin/pages/new',
-      post: page && { id: page.id, url: `/${encodeURIComponent(page.slug)}`, state: page.status },
+      post: page && { id: page.id, url: pageUrl(page.slug), state: page.status },
       values: formValues,
       statuses: [
         { value: 'draft', label: 'Draft', selected: formValues.status !== 'published' },

@@ -8,6 +8,7 @@ import {
   ContentValidationError,
   type Post as PostEntity,
   PostsService,
+  postUrl,
   RevisionsService,
 } from '@app/content';
 
@@ -15,8 +16,7 @@ import { AdminController } from './writes/admin-controller.decorator.js';
 import { page, seeOther, type WriteOutcome } from './writes/outcome.js';
 import { contentInput, fields, type FormBody, toDateInput } from './forms.js';
 import { notice, saveNotice } from './notices.js';
-import { parsePage } from '../site/page-param.js';
-import { postUrl } from '../site/view-models.js';
+import { parsePage } from '../common/page-param.js';
 
 const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
 const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];

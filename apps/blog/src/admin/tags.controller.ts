@@ -1,13 +1,12 @@
 import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
-import { TagsService } from '@app/content';
+import { TagsService, tagUrl } from '@app/content';
 
 import { AdminController } from './writes/admin-controller.decorator.js';
 import { seeOther, type WriteOutcome } from './writes/outcome.js';
 import { field, type FormBody } from './forms.js';
 import { notice } from './notices.js';
-import { tagUrl } from '../site/view-models.js';
 
 @AdminController('tags')
 @UseGuards(AdminGuard)

@@ -1,10 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { Feed } from 'feed';
 
-import { PostsService } from '@app/content';
+import { PostsService, postUrl, tagUrl } from '@app/content';
 
-import { type SiteContext, SiteContextService } from './site-context.service.js';
-import { postUrl, tagUrl } from './view-models.js';
+import { type SiteContext, SiteContextService } from '../views/site-context.service.js';
 
 const FEED_SIZE = 20;
 

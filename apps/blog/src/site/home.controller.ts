@@ -2,8 +2,8 @@ import { Controller, Get, Query, Render } from '@nestjs/common';
 
 import { PostsService } from '@app/content';
 
-import { assertPageExists, parsePage } from './page-param.js';
-import { SiteContextService } from './site-context.service.js';
+import { assertPageExists, parsePage } from '../common/page-param.js';
+import { SiteContextService } from '../views/site-context.service.js';
 import { pageMeta, pagination, postCard } from './view-models.js';
 
 @Controller()

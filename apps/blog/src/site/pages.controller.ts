@@ -1,8 +1,8 @@
 import { Controller, Get, NotFoundException, Param, Render } from '@nestjs/common';
 
-import { PagesService } from '@app/content';
+import { PagesService, pageUrl } from '@app/content';
 
-import { SiteContextService } from './site-context.service.js';
+import { SiteContextService } from '../views/site-context.service.js';
 import { pageMeta } from './view-models.js';
 
 /** Pages at /:slug. Registered last, so every other route wins. */
@@ -20,7 +20,7 @@ export class PagesController {
     if (!page) throw new NotFoundException();
     const site = await this.site.get();
     return {
-      meta: pageMeta(site, `/${encodeURIComponent(page.slug)}`, { title: page.title, description: page.excerpt }),
+      meta: pageMeta(site, pageUrl(page.slug), { title: page.title, description: page.excerpt }),
       page: { title: page.title, html: page.html, updatedAt: page.updatedAt },
     };
   }

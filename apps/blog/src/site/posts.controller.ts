@@ -1,12 +1,12 @@
 import { Controller, Get, Headers, NotFoundException, Param, Render, Req } from '@nestjs/common';
 import type { Request } from 'express';
 
-import { PostsService, ViewCounterService } from '@app/content';
+import { PostsService, postUrl, ViewCounterService } from '@app/content';
 
 import { RedirectException } from '../common/redirect.exception.js';
 import { countsViewOf } from './page-cache.middleware.js';
-import { SiteContextService } from './site-context.service.js';
-import { jsonLd, pageMeta, postCard, postUrl } from './view-models.js';
+import { SiteContextService } from '../views/site-context.service.js';
+import { jsonLd, pageMeta, postCard } from './view-models.js';
 
 @Controller('posts')
 export class PostsController {

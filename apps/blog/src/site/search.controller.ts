@@ -1,10 +1,10 @@
 import { Controller, Get, Query, Render } from '@nestjs/common';
 
-import { MAX_QUERY_LENGTH, SearchService } from '@app/content';
+import { MAX_QUERY_LENGTH, postUrl, SearchService } from '@app/content';
 
-import { assertPageExists, parsePage } from './page-param.js';
-import { SiteContextService } from './site-context.service.js';
-import { pageMeta, pagination, postUrl } from './view-models.js';
+import { assertPageExists, parsePage } from '../common/page-param.js';
+import { SiteContextService } from '../views/site-context.service.js';
+import { pageMeta, pagination } from './view-models.js';
 
 const PER_PAGE = 20;
 

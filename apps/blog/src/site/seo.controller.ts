@@ -1,9 +1,8 @@
 import { Controller, Get, Header, Render } from '@nestjs/common';
 
-import { PagesService, PostsService, TagsService } from '@app/content';
+import { PagesService, pageUrl, PostsService, postUrl, TagsService, tagUrl } from '@app/content';
 
-import { SiteContextService } from './site-context.service.js';
-import { postUrl, tagUrl } from './view-models.js';
+import { SiteContextService } from '../views/site-context.service.js';
 
 @Controller()
 export class SeoController {
@@ -27,7 +26,7 @@ export class SeoController {
     const urls = [
       { loc: `${site.url}/`, lastmod: posts[0]?.updatedAt },
       ...posts.map((p) => ({ loc: `${site.url}${postUrl(p.slug)}`, lastmod: p.updatedAt })),
-      ...pages.map((p) => ({ loc: `${site.url}/${encodeURIComponent(p.slug)}`, lastmod: p.updatedAt })),
+      ...pages.map((p) => ({ loc: `${site.url}${pageUrl(p.slug)}`, lastmod: p.updatedAt })),
       ...tags.map((t) => ({ loc: `${site.url}${tagUrl(t.slug)}` })),
     ];
     return { layout: false, urls };

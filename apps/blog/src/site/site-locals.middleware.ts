@@ -1,7 +1,7 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
-import { SiteContextService } from './site-context.service.js';
+import { SiteContextService } from '../views/site-context.service.js';
 
 /** Puts the site context where every layout finds it: res.locals.site. */
 @Injectable()

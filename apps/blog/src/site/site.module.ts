@@ -3,7 +3,6 @@ import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common
 import { ContentModule } from '@app/content';
 
 import { FeedsController } from './feeds.controller.js';
-import { HealthController } from './health.controller.js';
 import { HomeController } from './home.controller.js';
 import { MediaController } from './media.controller.js';
 import { PageCache } from './page-cache.service.js';
@@ -11,7 +10,7 @@ import { PagesController } from './pages.controller.js';
 import { PostsController } from './posts.controller.js';
 import { SearchController } from './search.controller.js';
 import { SeoController } from './seo.controller.js';
-import { SiteContextService } from './site-context.service.js';
+import { SiteContextService } from '../views/site-context.service.js';
 import { SiteLocalsMiddleware } from './site-locals.middleware.js';
 import { TagsController } from './tags.controller.js';
 
@@ -19,7 +18,6 @@ import { TagsController } from './tags.controller.js';
 @Module({
   imports: [ContentModule],
   controllers: [
-    HealthController,
     HomeController,
     PostsController,
     TagsController,

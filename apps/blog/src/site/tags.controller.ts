@@ -1,10 +1,10 @@
 import { Controller, Get, NotFoundException, Param, Query, Render } from '@nestjs/common';
 
-import { PostsService, TagsService } from '@app/content';
+import { PostsService, TagsService, tagUrl } from '@app/content';
 
-import { assertPageExists, parsePage } from './page-param.js';
-import { SiteContextService } from './site-context.service.js';
-import { pageMeta, pagination, postCard, tagUrl } from './view-models.js';
+import { assertPageExists, parsePage } from '../common/page-param.js';
+import { SiteContextService } from '../views/site-context.service.js';
+import { pageMeta, pagination, postCard } from './view-models.js';
 
 @Controller('tags')
 export class TagsController {

@@ -1,6 +1,6 @@
-import type { ListedPost, Post, SiteSettings } from '@app/content';
+import { type ListedPost, type Post, postUrl, type SiteSettings, tagUrl } from '@app/content';
 
-/** Plain objects for the templates: no entities, no lazy collections, URLs built in one place. */
+/** Plain objects for the templates: no entities, no lazy collections, URLs from @app/content's one owner. */
 export interface PostCard {
   url: string;
   title: string;
@@ -27,9 +27,6 @@ export interface PageMeta {
   /** JSON-LD object, serialized safely by the layout. */
   jsonLd?: string;
 }
-
-export const postUrl = (slug: string) => `/posts/${encodeURIComponent(slug)}`;
-export const tagUrl = (slug: string) => `/tags/${encodeURIComponent(slug)}`;
 
 export function postCard(post: ListedPost | Post): PostCard {
   return {

@@ -1,6 +1,7 @@
 import type { MarkdownIt } from 'markdown-it';
 
 import type { RenditionInfo } from '../entities/index.js';
+import { mediaUrl, renditionUrl } from '../urls.js';
 
 /** What the renderer needs to know about an uploaded image to write its markup. */
 export interface ImageFacts {
@@ -38,18 +39,16 @@ export function responsiveImages(md: MarkdownIt): void {
     const first = (env.imagesSeen = (env.imagesSeen ?? 0) + 1) === 1;
     const alt = self.renderInlineAsText(token.children ?? [], options, env);
     const title = String(token.attrGet('title') ?? '');
-    const base = `/media/${facts.id}/`;
-    const stem = facts.filename.replace(/\.[^.]*$/, '');
     const sources = FORMATS.map((format) => {
       const set = facts.renditions
         .filter((r) => r.format === format)
         .sort((a, b) => a.width - b.width)
-        .map((r) => `${base}${encodeURIComponent(`${stem}-${r.width}w.${format}`)} ${r.width}w`);
+        .map((r) => `${renditionUrl(facts, r)} ${r.width}w`);
       return set.length ? `<source type="image/${format}" srcset="${escape(set.join(', '))}" sizes="${SIZES}">` : '';
     }).join('');
     const size = facts.width && facts.height ? ` width="${facts.width}" height="${facts.height}"` : '';
     const img =
-      `<img src="${escape(base + encodeURIComponent(facts.filename))}" alt="${escape(alt)}"` +
+      `<img src="${escape(mediaUrl(facts))}" alt="${escape(alt)}"` +
       `${title ? ` title="${escape(title)}"` : ''}${size} loading="${first ? 'eager' : 'lazy'}" decoding="async">`;
     return sources ? `<picture>${sources}${img}</picture>` : img;
   };

@@ -9,7 +9,8 @@ import { ContentValidationError } from '../errors.js';
 import { renderMarkdown } from '../lazy-renderer.js';
 import { MAX_UPLOAD_BYTES, MediaService, sha256Of, UnsupportedMediaError } from '../media.service.js';
 import { RESERVED_PAGE_SLUGS } from '../pages.service.js';
-import { validateInput, type ValidInput } from '../post-input.js';
+import { validateInput, type ValidInput } from '../content-input.js';
+import { mediaUrlPrefix } from '../urls.js';
 import { SearchService } from '../search.service.js';
 import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
@@ -109,7 +110,7 @@ export class ImportService {
         const relink = (markdown: string) =>
           markdown.replace(/\/media\/(\d+)\//g, (all, id: string) => {
             const to = mediaIds.get(Number(id));
-            return to === undefined ? all : `/media/${to}/`;
+            return to === undefined ? all : mediaUrlPrefix(to);
           });
         for (const page of pages) {
           await this.importPage(em, page, relink, report.pages);

@@ -15,6 +15,8 @@ export const NOT_CONFIRMED_MESSAGE =
  */
 export class WriterLeaseError extends Error {
   override readonly name = 'WriterLeaseError';
+  /** What the write is answered with (see the admin's write pipeline, which sends it). */
+  readonly status = 503;
   /** Seconds for Retry-After: the new instance is usually serving writes by then. */
   readonly retryAfterSeconds = 5;
 

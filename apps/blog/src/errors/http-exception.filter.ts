@@ -2,17 +2,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 
 import { LoginRequiredException } from '@app/auth';
-import {
-  ContentNotFoundError,
-  ContentValidationError,
-  MAX_UPLOAD_BYTES,
-  MediaInUseError,
-  MediaTooLargeError,
-  UnsupportedMediaError,
-} from '@app/content';
+import { ContentError, MAX_UPLOAD_BYTES } from '@app/content';
 
-import { SiteContextService } from '../site/site-context.service.js';
-import { RedirectException } from './redirect.exception.js';
+import { SiteContextService } from '../views/site-context.service.js';
+import { RedirectException } from '../common/redirect.exception.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -29,7 +22,8 @@ const TITLES: Record<number, string> = {
 
 /**
  * The one place errors become pages: a themed page with the right status, never a stack trace.
- * Domain errors from the libs map to 404/400; anything unexpected is logged and becomes a 500.
+ * Domain errors from the libs carry their status (and a message for the author); anything
+ * unexpected is logged and becomes a 500.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -89,11 +83,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private describe(exception: unknown): { status: number; message: string } {
-    if (exception instanceof ContentNotFoundError) return { status: 404, message: '' };
-    if (exception instanceof ContentValidationError) return { status: 400, message: exception.message };
-    if (exception instanceof UnsupportedMediaError) return { status: 415, message: exception.message };
-    if (exception instanceof MediaTooLargeError) return { status: 413, message: exception.message };
-    if (exception instanceof MediaInUseError) return { status: 409, message: exception.message };
+    if (exception instanceof ContentError) {
+      return { status: exception.status, message: exception.status === 404 ? '' : exception.message };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 413) {

@@ -1,0 +1,25 @@
+import type { Media, RenditionInfo } from './entities/index.js';
+
+/**
+ * The one owner of the reader-facing URLs of content (DESIGN.md's URL map): the site, the admin,
+ * feeds, the sitemap, search results and the page menu all ask here, never build one by hand.
+ * Slugs are encoded, so a URL is always safe to put in an attribute or a Location header.
+ */
+export const postUrl = (slug: string): string => `/posts/${encodeURIComponent(slug)}`;
+
+export const tagUrl = (slug: string): string => `/tags/${encodeURIComponent(slug)}`;
+
+/** Pages live at the root, beside the site's own routes (RESERVED_PAGE_SLUGS keeps them apart). */
+export const pageUrl = (slug: string): string => `/${encodeURIComponent(slug)}`;
+
+export const mediaUrl = (m: Pick<Media, 'id' | 'filename'>): string => `/media/${m.id}/${encodeURIComponent(m.filename)}`;
+
+/** A rendition's file name: the original's base name, its width and format (`harbour-720w.avif`). */
+export const renditionFilename = (m: Pick<Media, 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>): string =>
+  `${m.filename.replace(/\.[^.]*$/, '')}-${r.width}w.${r.format}`;
+
+export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>): string =>
+  `/media/${m.id}/${encodeURIComponent(renditionFilename(m, r))}`;
+
+/** The prefix every URL of one image starts with, whatever its file name: what an import rewrites. */
+export const mediaUrlPrefix = (id: number): string => `/media/${id}/`;
