@@ -8,6 +8,10 @@ import request from 'supertest';
 
 import { MediaService } from '@app/content';
 
+import { FolderMediaStore } from '../src/media/folder-media-store.js';
+import { GcsMediaStore } from '../src/media/gcs-media-store.js';
+import { pullMedia } from '../src/media/pull-media.js';
+
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { png } from './support/media-images.js';
@@ -154,6 +158,39 @@ describe('image bytes outside the database', () => {
       }
       expect(mediaRows(t.databasePath).map((r) => r.sha256)).not.toContain(sha256(image));
       expect(objects()).toEqual(before);
+    });
+  });
+
+  describe('db:pull brings the images a pulled database names', () => {
+    it('copies them from the bucket into the folder beside the file, once, and leaves strays behind', async () => {
+      const gcs = await startGcsStandIn({ buckets: ['blog'] });
+      const saved = Object.fromEntries(Object.keys(gcs.env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, gcs.env);
+      const t = await startTestApp({ MEDIA_STORE_URL: 'gcs://blog/site/media' });
+      try {
+        const { agent, csrf } = await loggedInAgent(t);
+        const images = [png(20, 10, 31), png(30, 10, 32)];
+        for (const [i, img] of images.entries()) await upload(agent, csrf, img, `pulled-${i}.png`).expect(201);
+        gcs.putObject('blog', `site/media/${'b'.repeat(64)}.png`, png(2, 2, 33));
+        const inBucket = [...gcs.objects('blog').keys()].filter(
+          (k) => k.startsWith('site/media/') && !k.includes('b'.repeat(64)),
+        );
+        const folder = join(t.dir, 'pulled-media');
+        const from = new GcsMediaStore('blog', 'site/media');
+        const to = new FolderMediaStore(folder);
+        expect(await pullMedia(t.databasePath, from, to)).toEqual({ copied: inBucket.length, present: 0 });
+        expect(readdirSync(folder).sort()).toEqual(inBucket.map((k) => k.slice('site/media/'.length)).sort());
+        for (const img of images) expect(readFileSync(join(folder, `${sha256(img)}.png`)).equals(img)).toBe(true);
+        expect(await pullMedia(t.databasePath, from, to)).toEqual({ copied: 0, present: inBucket.length });
+        expect(gcs.unexpected()).toEqual([]);
+      } finally {
+        await t.close();
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+        await gcs.stop();
+      }
     });
   });
 

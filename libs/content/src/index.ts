@@ -19,6 +19,7 @@ export { ContentError, ContentNotFoundError, ContentValidationError } from './er
 export { renderMarkdown } from './lazy-renderer.js';
 export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
 export { MediaCache } from './media/media-cache.js';
+export { hashOfKey } from './media/media-keys.js';
 export { MEDIA_STORE, type MediaStore, type StoredObject } from './media/media-store.js';
 export { MAX_PIXELS, RENDITION_FORMATS, RENDITION_WIDTHS } from './media/image-pipeline.js';
 export {
