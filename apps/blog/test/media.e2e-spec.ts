@@ -333,7 +333,9 @@ describe('media uploads', () => {
       expect((await stored()).find((m) => m.id === body.id)).toMatchObject({ usedBy: 1 });
       const page = await agent.get('/admin/media').expect(200);
       expect(page.text).toContain('Used in 1 post(s) or page(s)');
-      expect(page.text).toMatch(/Used in 1 post\(s\) or page\(s\):\s*<a href="\/admin\/posts\/\d+\/edit">A post with a chart<\/a>/);
+      expect(page.text).toMatch(
+        /Used in 1 post\(s\) or page\(s\):\s*<a href="\/admin\/posts\/\d+\/edit">A post with a chart<\/a>/,
+      );
       expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
     });
 
