@@ -53,7 +53,7 @@ export {
   type SourceFile,
 } from './portability/index.js';
 export { PagesService, RESERVED_PAGE_SLUGS, type NavItem } from './pages.service.js';
-export { type AdminStatusFilter, PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
+export { PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
 export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
@@ -61,4 +61,5 @@ export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
 export { mediaUrl, pageUrl, postUrl, renditionUrl, tagUrl } from './urls.js';
 export { ViewCounterService } from './view-counter.service.js';
+export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -12,7 +12,7 @@ import { type ContentInput, validateInput } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';
-import { visiblePosts } from './visibility.js';
+import { isVisible, postsIn, type PublicationState, visiblePosts } from './visibility.js';
 
 /** A post as lists show it: tags loaded, bodies left out. */
 export type ListedPost = Loaded<Post, 'tags', '*', 'markdown' | 'html'>;
@@ -28,8 +28,6 @@ export interface Neighbours {
   previous: Pick<Post, 'slug' | 'title'> | null;
   next: Pick<Post, 'slug' | 'title'> | null;
 }
-
-export type AdminStatusFilter = 'draft' | 'published' | 'scheduled';
 
 /** Listing pages never need the bodies; leaving them out keeps list queries small. */
 const LIST_EXCLUDE = ['markdown', 'html'] as const;
@@ -103,11 +101,10 @@ export class PostsService {
 
   /** When the next scheduled post becomes visible, so caches can expire then. */
   async nextScheduledAt(): Promise<Date | null> {
-    const post = await this.em.findOne(
-      Post,
-      { status: 'published', publishedAt: { $gt: this.clock.now() } },
-      { fields: ['publishedAt'], orderBy: { publishedAt: 'asc' } },
-    );
+    const post = await this.em.findOne(Post, postsIn('scheduled', this.clock.now()), {
+      fields: ['publishedAt'],
+      orderBy: { publishedAt: 'asc' },
+    });
     return post?.publishedAt ?? null;
   }
 
@@ -175,7 +172,7 @@ export class PostsService {
   async redirectFor(slug: string): Promise<string | null> {
     if (!isValidSlug(slug)) return null;
     const redirect = await this.em.findOne(SlugRedirect, { fromSlug: slug }, { populate: ['post'] });
-    return redirect && redirect.post.isVisibleAt(this.clock.now()) ? redirect.post.slug : null;
+    return redirect && isVisible(redirect.post, this.clock.now()) ? redirect.post.slug : null;
   }
 
   /** Any post by id, whatever its status: for the admin. */
@@ -184,12 +181,10 @@ export class PostsService {
   }
 
   /** The admin's list: every status, newest edit first, optionally filtered. */
-  async listForAdmin(filter: { status?: AdminStatusFilter; title?: string }, page: number, perPage = 50): Promise<PostPage> {
+  async listForAdmin(filter: { status?: PublicationState; title?: string }, page: number, perPage = 50): Promise<PostPage> {
     const now = this.clock.now();
     const where: FilterQuery<Post>[] = [];
-    if (filter.status === 'draft') where.push({ status: 'draft' });
-    if (filter.status === 'published') where.push(visiblePosts(now));
-    if (filter.status === 'scheduled') where.push({ status: 'published', publishedAt: { $gt: now } });
+    if (filter.status) where.push(postsIn(filter.status, now));
     // LIKE wildcards typed by the author are dropped rather than escaped (SQLite needs ESCAPE for that).
     const title = filter.title?.replace(/[%_]/g, '').trim();
     if (title) where.push({ title: { $like: `%${title}%` } });
@@ -211,9 +206,9 @@ export class PostsService {
   async statusCounts(): Promise<{ drafts: number; published: number; scheduled: number }> {
     const now = this.clock.now();
     const [drafts, published, scheduled] = await Promise.all([
-      this.em.count(Post, { status: 'draft' }),
-      this.em.count(Post, visiblePosts(now)),
-      this.em.count(Post, { status: 'published', publishedAt: { $gt: now } }),
+      this.em.count(Post, postsIn('draft', now)),
+      this.em.count(Post, postsIn('published', now)),
+      this.em.count(Post, postsIn('scheduled', now)),
     ]);
     return { drafts, published, scheduled };
   }

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from './clock.js';
 import type { Post } from './entities/index.js';
 import { plainTextOf } from './lazy-renderer.js';
+import { visiblePostsSql } from './visibility.js';
 
 /** Shown around matches; control characters cannot occur in escaped HTML, so they mark safely. */
 const OPEN = '\u0002';
@@ -70,18 +71,17 @@ export class SearchService {
     const query = input.trim().slice(0, MAX_QUERY_LENGTH);
     const fts = toFtsQuery(query);
     if (!fts) return { query, hits: [], total: 0 };
-    // Why a number: the ORM stores SQLite datetimes as epoch milliseconds.
-    const visible = this.clock.now().getTime();
+    const visible = visiblePostsSql('p', this.clock.now());
     const conn = this.em.getConnection();
     // CROSS JOIN keeps the full-text index as the outer loop. With a plain JOIN SQLite may walk
     // every post and run the MATCH once per post: 4 s instead of 0.1 s on 10,000 posts.
     const from = `post_search CROSS JOIN post p ON p.id = post_search.rowid`;
-    const where = `post_search MATCH ? AND p.status = 'published' AND p.published_at <= ?`;
+    const where = `post_search MATCH ? AND ${visible.sql}`;
     const ranked = await conn.execute<{ id: number }[]>(
       `SELECT p.id FROM ${from} WHERE ${where}
         ORDER BY bm25(post_search, 10.0, 1.0, 5.0), p.published_at DESC
         LIMIT ? OFFSET ?`,
-      [fts, visible, limit, offset],
+      [fts, ...visible.params, limit, offset],
     );
     // Highlights and snippets for the page's hits only: in the ranking query SQLite would make
     // them for every match before sorting.
@@ -97,7 +97,10 @@ export class SearchService {
         )
       : [];
     rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
-    const [{ n }] = await conn.execute<{ n: number }[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, [fts, visible]);
+    const [{ n }] = await conn.execute<{ n: number }[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, [
+      fts,
+      ...visible.params,
+    ]);
     return {
       query,
       total: n,

@@ -10,6 +10,7 @@ import { LIMITS } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify } from './slug.js';
 import { cleanText } from './text.js';
+import { visiblePostsSql } from './visibility.js';
 
 export interface TagSummary {
   slug: string;
@@ -102,12 +103,13 @@ export class TagsService {
 
   /** Tags that have at least one visible post, with how many. */
   async visibleWithCounts(): Promise<TagSummary[]> {
+    const visible = visiblePostsSql('p', this.clock.now());
     const rows = await this.em.getConnection().execute<TagSummary[]>(
       `SELECT t.slug, t.name, count(*) AS count
          FROM tag t JOIN post_tags pt ON pt.tag_id = t.id JOIN post p ON p.id = pt.post_id
-        WHERE p.status = 'published' AND p.published_at <= ?
+        WHERE ${visible.sql}
         GROUP BY t.id ORDER BY count DESC, t.name`,
-      [this.clock.now().getTime()],
+      visible.params,
     );
     return rows;
   }

@@ -2,9 +2,37 @@ import type { FilterQuery } from '@mikro-orm/core';
 
 import type { Page, Post } from './entities/index.js';
 
-/** The single rule for what a reader may see: published, and its time has come. */
-export function visiblePosts(now: Date): FilterQuery<Post> {
-  return { status: 'published', publishedAt: { $lte: now } };
+/**
+ * The one home of the publication rule: a reader sees a post once it is published and its time
+ * has come ("published and due"); a published post whose time has not come is scheduled (no cron
+ * flips it). Every form of the rule lives here: for one post, as an ORM filter, and as SQL for
+ * the raw queries of search and tags. Pages have no date: published is visible.
+ */
+export type PublicationState = 'draft' | 'scheduled' | 'published';
+
+type Dated = Pick<Post, 'status' | 'publishedAt'>;
+
+export function publicationState(post: Dated, now: Date): PublicationState {
+  if (post.status !== 'published') return 'draft';
+  return post.publishedAt !== null && post.publishedAt <= now ? 'published' : 'scheduled';
+}
+
+export const isVisible = (post: Dated, now: Date): boolean => publicationState(post, now) === 'published';
+
+/** The posts in one state, as an ORM filter. */
+export function postsIn(state: PublicationState, now: Date): FilterQuery<Post> {
+  if (state === 'draft') return { status: 'draft' };
+  return { status: 'published', publishedAt: state === 'published' ? { $lte: now } : { $gt: now } };
+}
+
+export const visiblePosts = (now: Date): FilterQuery<Post> => postsIn('published', now);
+
+/**
+ * The same rule as SQL over the `post` table aliased `alias`, with its parameter (dates are
+ * stored as epoch milliseconds).
+ */
+export function visiblePostsSql(alias: string, now: Date): { sql: string; params: [number] } {
+  return { sql: `${alias}.status = 'published' AND ${alias}.published_at <= ?`, params: [now.getTime()] };
 }
 
 export const visiblePages = { status: 'published' } as const satisfies FilterQuery<Page>;

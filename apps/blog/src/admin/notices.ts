@@ -1,4 +1,4 @@
-import type { PostStatus } from '@app/content';
+import { type Post, publicationState } from '@app/content';
 
 /** Messages shown after a redirect, by key: no text from the URL is ever echoed. */
 const NOTICES: Record<string, string> = {
@@ -26,8 +26,8 @@ export function replicationNotice(outcome: unknown): { text: string; warning: bo
   return null;
 }
 
-/** Which notice a post save earns. */
-export function saveNotice(status: PostStatus, publishedAt: Date | null, now: Date): string {
-  if (status !== 'published') return 'saved';
-  return publishedAt && publishedAt > now ? 'scheduled' : 'published';
+/** Which notice a post save earns: its publication state, by the one rule. */
+export function saveNotice(post: Pick<Post, 'status' | 'publishedAt'>, now: Date): string {
+  const state = publicationState(post, now);
+  return state === 'draft' ? 'saved' : state;
 }

@@ -2,13 +2,14 @@ import { Body, Get, Param, ParseIntPipe, Post, Query, Render, UseGuards } from '
 
 import { AdminGuard } from '@app/auth';
 import {
-  type AdminStatusFilter,
   Clock,
   ContentNotFoundError,
   ContentValidationError,
   type Post as PostEntity,
   PostsService,
   postUrl,
+  publicationState,
+  type PublicationState,
   RevisionsService,
 } from '@app/content';
 
@@ -19,7 +20,7 @@ import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
 
 const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
-const FILTERS: AdminStatusFilter[] = ['draft', 'published', 'scheduled'];
+const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
 
 @AdminController('posts')
 @UseGuards(AdminGuard)
@@ -38,7 +39,7 @@ export class AdminPostsController {
     @Query('page') page: unknown,
     @Query('notice') key: unknown,
   ) {
-    const filter = FILTERS.includes(status as AdminStatusFilter) ? (status as AdminStatusFilter) : undefined;
+    const filter = FILTERS.includes(status as PublicationState) ? (status as PublicationState) : undefined;
     const title = typeof q === 'string' ? q.slice(0, 200) : '';
     const result = await this.posts.listForAdmin({ status: filter, title }, parsePage(page));
     const now = this.clock.now();
@@ -57,7 +58,7 @@ export class AdminPostsController {
         id: p.id,
         title: p.title,
         url: postUrl(p.slug),
-        state: stateOf(p, now),
+        state: publicationState(p, now),
         updatedAt: p.updatedAt,
         publishedAt: p.publishedAt,
         tags: p.tags
@@ -80,7 +81,7 @@ export class AdminPostsController {
     const input = contentInput(body);
     try {
       const post = await this.posts.create(input);
-      return seeOther(`/admin/posts/${post.id}/edit?notice=${saveNotice(post.status, post.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${post.id}/edit?notice=${saveNotice(post, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
       return page('admin/post-edit', { ...this.editor(null, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
@@ -112,7 +113,7 @@ export class AdminPostsController {
     const post = await this.find(id);
     try {
       const saved = await this.posts.update(id, contentInput(body));
-      return seeOther(`/admin/posts/${id}/edit?notice=${saveNotice(saved.status, saved.publishedAt, this.clock.now())}`);
+      return seeOther(`/admin/posts/${id}/edit?notice=${saveNotice(saved, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
       return page('admin/post-edit', { ...this.editor(post, fields(body, POST_FIELDS)), error: err.message }, { status: 400 });
@@ -192,7 +193,7 @@ export class AdminPostsController {
       editor: true,
       kind: 'post',
       action: post ? `/admin/posts/${post.id}/edit` : '/admin/posts/new',
-      post: post && { id: post.id, url: postUrl(post.slug), state: stateOf(post, this.clock.now()) },
+      post: post && { id: post.id, url: postUrl(post.slug), state: publicationState(post, this.clock.now()) },
       values,
       statuses: [
         { value: 'draft', label: 'Draft', selected: values.status !== 'published' },
@@ -200,9 +201,4 @@ export class AdminPostsController {
       ],
     };
   }
-}
-
-function stateOf(post: Pick<PostEntity, 'status' | 'publishedAt'>, now: Date): 'draft' | 'published' | 'scheduled' {
-  if (post.status !== 'published') return 'draft';
-  return post.publishedAt && post.publishedAt > now ? 'scheduled' : 'published';
 }

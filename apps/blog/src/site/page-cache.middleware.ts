@@ -14,8 +14,6 @@ export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=60';
 const UNCACHED = /^\/(admin|static|media|healthz)(\/|$)/;
 const CACHEABLE_TYPES = /^(text\/html|text\/plain|application\/(atom\+xml|feed\+json|json|xml)|text\/xml)/;
 
-const viewOf = new WeakMap<Request, number>();
-
 /** Brotli when the client takes it (smaller than gzip at the same cost, and made once), then gzip. */
 function preferredEncoding(req: Request): Encoding {
   if (!req.headers['accept-encoding']) return 'identity';
@@ -24,9 +22,12 @@ function preferredEncoding(req: Request): Encoding {
   return 'identity';
 }
 
-/** Called by the post page so that a later cache hit still counts a view of that post. */
-export function countsViewOf(req: Request, postId: number): void {
-  viewOf.set(req, postId);
+/**
+ * Called by the post page: this response shows that post. The page cache is the one place views
+ * are counted, on a miss (once the page is sent) as on every later hit of the same page.
+ */
+export function showsPost(res: Response, postId: number): void {
+  (res.locals as { viewOf?: number }).viewOf = postId;
 }
 
 /**
@@ -44,17 +45,26 @@ export function pageCacheMiddleware(cache: PageCache, views: ViewCounterService)
         if (page.viewOf !== undefined) views.record(page.viewOf, req.get('user-agent'));
         return respond(req, res, cache, key, page);
       }
-      capture(req, res, cache, key, generation);
+      capture(req, res, cache, views, key, generation);
       next();
     }, next);
   };
 }
 
 /** Wraps res.send for this response: a cacheable 200 is stored, then sent like a hit. */
-function capture(req: Request, res: Response, cache: PageCache, key: string, generation: number): void {
+function capture(
+  req: Request,
+  res: Response,
+  cache: PageCache,
+  views: ViewCounterService,
+  key: string,
+  generation: number,
+): void {
   const send = res.send.bind(res);
   res.send = (body?: unknown) => {
     res.send = send;
+    const viewOf = (res.locals as { viewOf?: number }).viewOf;
+    if (viewOf !== undefined && res.statusCode === 200) views.record(viewOf, req.get('user-agent'));
     // res.send would type a string as HTML itself, after this point.
     const type = String(res.getHeader('Content-Type') ?? (typeof body === 'string' ? 'text/html; charset=utf-8' : ''));
     const cacheable =
@@ -64,7 +74,7 @@ function capture(req: Request, res: Response, cache: PageCache, key: string, gen
       CACHEABLE_TYPES.test(type) &&
       (typeof body === 'string' || Buffer.isBuffer(body));
     if (!cacheable) return send(body);
-    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf.get(req));
+    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf);
     cache.store(key, page, generation);
     respond(req, res, cache, key, page);
     return res;

@@ -1,10 +1,10 @@
-import { Controller, Get, Headers, NotFoundException, Param, Render, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Controller, Get, NotFoundException, Param, Render, Res } from '@nestjs/common';
+import type { Response } from 'express';
 
-import { PostsService, postUrl, ViewCounterService } from '@app/content';
+import { PostsService, postUrl } from '@app/content';
 
 import { RedirectException } from '../common/redirect.exception.js';
-import { countsViewOf } from './page-cache.middleware.js';
+import { showsPost } from './page-cache.middleware.js';
 import { SiteContextService } from '../views/site-context.service.js';
 import { jsonLd, pageMeta, postCard } from './view-models.js';
 
@@ -12,13 +12,12 @@ import { jsonLd, pageMeta, postCard } from './view-models.js';
 export class PostsController {
   constructor(
     private readonly posts: PostsService,
-    private readonly views: ViewCounterService,
     private readonly site: SiteContextService,
   ) {}
 
   @Get(':slug')
   @Render('site/post')
-  async show(@Param('slug') slug: string, @Headers('user-agent') userAgent: string | undefined, @Req() req: Request) {
+  async show(@Param('slug') slug: string, @Res({ passthrough: true }) res: Response) {
     const post = await this.posts.findVisibleBySlug(slug);
     if (!post) {
       // An old slug of a renamed post keeps working.
@@ -26,8 +25,7 @@ export class PostsController {
       if (current) throw new RedirectException(postUrl(current), 301);
       throw new NotFoundException();
     }
-    this.views.record(post.id, userAgent);
-    countsViewOf(req, post.id);
+    showsPost(res, post.id); // the page cache counts the view
     // No view count on the page: it would change with every view and defeat the page cache.
     const [site, neighbours] = await Promise.all([this.site.get(), this.posts.neighbours(post)]);
     const url = `${site.url}${postUrl(post.slug)}`;

@@ -69,9 +69,4 @@ export class Post {
     this.wordCount = body.wordCount;
     this.readingMinutes = body.readingMinutes;
   }
-
-  /** Scheduled posts are published posts whose time has not come; no cron flips them. */
-  isVisibleAt(now: Date): boolean {
-    return this.status === 'published' && this.publishedAt !== null && this.publishedAt <= now;
-  }
 }

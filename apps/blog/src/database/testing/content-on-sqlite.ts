@@ -1,0 +1,38 @@
+import { EntityManager } from '@mikro-orm/better-sqlite';
+import { RequestContext } from '@mikro-orm/core';
+import { type INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+import { Clock, ContentModule } from '@app/content';
+
+import { DatabaseModule } from '../database.module.js';
+
+/** @app/content's services on a real SQLite database, in memory, migrated as the app's is. */
+export interface ContentOnSqlite {
+  get: INestApplicationContext['get'];
+  em: EntityManager;
+  /** The services' clock: spy on `now` to move time. */
+  clock: Clock;
+  /** Runs `fn` with a fresh identity map, as each request does. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * For unit specs of the content library: the CLI's module set-up (the database module with its
+ * migrations, the content module) on `:memory:`, so a spec sees the real schema, FTS5 table
+ * included, and nothing outlives it.
+ */
+export async function contentOnSqlite(): Promise<ContentOnSqlite> {
+  @Module({ imports: [DatabaseModule.forRoot(':memory:'), ContentModule] })
+  class SpecModule {}
+  const app = await NestFactory.createApplicationContext(SpecModule, { logger: false, abortOnError: false });
+  const em = app.get(EntityManager);
+  return {
+    get: app.get.bind(app) as INestApplicationContext['get'],
+    em,
+    clock: app.get(Clock),
+    run: (fn) => RequestContext.create(em, fn),
+    close: () => app.close(),
+  };
+}
