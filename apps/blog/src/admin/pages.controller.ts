@@ -6,6 +6,7 @@ import { ContentNotFoundError, ContentValidationError, type Page, PagesService, 
 import { AdminController } from './writes/admin-controller.decorator.js';
 import { page as pageOutcome, seeOther, type WriteOutcome } from './writes/outcome.js';
 import { contentInput, fields, type FormBody } from './forms.js';
+import { editorView } from './editor-view.js';
 import { notice } from './notices.js';
 
 const PAGE_FIELDS = ['title', 'slug', 'markdown', 'status', 'navOrder'] as const;
@@ -113,20 +114,9 @@ export class AdminPagesController {
     return page;
   }
 
-  private editor(page: Page | null, formValues: Record<string, string>) {
-    return {
-      layout: 'admin',
-      title: page ? `Edit page: ${page.title}` : 'New page',
-      editor: true,
-      kind: 'page',
-      isPage: true,
-      action: page ? `/admin/pages/${page.id}/edit` : '/admin/pages/new',
-      post: page && { id: page.id, url: pageUrl(page.slug), state: page.status },
-      values: formValues,
-      statuses: [
-        { value: 'draft', label: 'Draft', selected: formValues.status !== 'published' },
-        { value: 'published', label: 'Published', selected: formValues.status === 'published' },
-      ],
-    };
+  private editor(page: Page | null, values: Record<string, string>) {
+    // A page has no date: published is visible.
+    const item = page && { id: page.id, title: page.title, url: pageUrl(page.slug), state: page.status };
+    return editorView('page', item, values);
   }
 }

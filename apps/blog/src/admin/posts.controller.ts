@@ -16,6 +16,7 @@ import {
 import { AdminController } from './writes/admin-controller.decorator.js';
 import { page, seeOther, type WriteOutcome } from './writes/outcome.js';
 import { contentInput, fields, type FormBody, toDateInput } from './forms.js';
+import { editorView } from './editor-view.js';
 import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
 
@@ -187,18 +188,12 @@ export class AdminPostsController {
   }
 
   private editor(post: PostEntity | null, values: Record<string, string>) {
-    return {
-      layout: 'admin',
-      title: post ? `Edit: ${post.title}` : 'New post',
-      editor: true,
-      kind: 'post',
-      action: post ? `/admin/posts/${post.id}/edit` : '/admin/posts/new',
-      post: post && { id: post.id, url: postUrl(post.slug), state: publicationState(post, this.clock.now()) },
-      values,
-      statuses: [
-        { value: 'draft', label: 'Draft', selected: values.status !== 'published' },
-        { value: 'published', label: 'Published (or scheduled, with a future date)', selected: values.status === 'published' },
-      ],
+    const item = post && {
+      id: post.id,
+      title: post.title,
+      url: postUrl(post.slug),
+      state: publicationState(post, this.clock.now()),
     };
+    return editorView('post', item, values);
   }
 }
