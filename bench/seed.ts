@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import Database from 'better-sqlite3';
@@ -98,7 +98,7 @@ export async function seedDatabase(path: string, posts: number, padToBytes = 0):
   const now = Date.now();
 
   const insertMedia = db.prepare(
-    `INSERT INTO media (filename, content_type, size, sha256, width, height, data, created_at) VALUES (?, 'image/png', ?, ?, 1, 1, ?, ?)`,
+    `INSERT INTO media (filename, content_type, size, sha256, width, height, data, created_at) VALUES (?, 'image/png', ?, ?, 1, 1, NULL, ?)`,
   );
   const images: { id: number; filename: string }[] = [];
   const insertTag = db.prepare('INSERT INTO tag (slug, name) VALUES (?, ?)');
@@ -117,7 +117,10 @@ export async function seedDatabase(path: string, posts: number, padToBytes = 0):
       const bytes = png(i);
       const sha = createHash('sha256').update(bytes).digest('hex');
       const filename = `diagram-${i + 1}.png`;
-      const { lastInsertRowid } = insertMedia.run(filename, bytes.length, sha, bytes, now);
+      // As the app stores them: an object beside the database, named by its hash; the row keeps metadata.
+      mkdirSync(join(dirname(path), 'media'), { recursive: true });
+      writeFileSync(join(dirname(path), 'media', `${sha}.png`), bytes);
+      const { lastInsertRowid } = insertMedia.run(filename, bytes.length, sha, now);
       images.push({ id: Number(lastInsertRowid), filename });
     }
     const tagIds: number[] = [];

@@ -15,6 +15,8 @@ import { DatabaseModule } from './database/database.module.js';
 import { DemoContent } from './bootstrap/demo-content.js';
 import { DurabilityModule } from './durability/durability.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LegacyBlobMove } from './media/legacy-blobs.js';
+import { MediaStoreModule } from './media/media-store.module.js';
 import { PUBLIC_DIR } from './paths.js';
 import { SiteModule } from './site/site.module.js';
 
@@ -33,6 +35,7 @@ export class AppModule {
           // redirect: false: a directory is a 404, not a 301 to itself with a slash.
           serveStaticOptions: { index: false, redirect: false, fallthrough: true, maxAge: '1h' },
         }),
+        MediaStoreModule.forRoot(config.mediaStore, config.mediaCacheBytes),
         ContentModule,
         AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),
         DurabilityModule,
@@ -46,6 +49,7 @@ export class AppModule {
         { provide: RESOLVED_SECRETS, useValue: secrets },
         AdminAccount,
         DemoContent,
+        LegacyBlobMove,
       ],
     };
   }

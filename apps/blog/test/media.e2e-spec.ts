@@ -147,10 +147,11 @@ describe('media uploads', () => {
       expect(await stored()).toHaveLength(before);
     });
 
-    it('lists every image in the library with its Markdown snippet', async () => {
+    it('lists every image in the library with its Markdown snippet, its renditions and the smallest as thumbnail', async () => {
       const body = (await uploadJson(freshPng(12, 8), 'listed.png').expect(201)).body as UploadAnswer;
       const page = await agent.get('/admin/media').expect(200);
-      expect(page.text).toContain(`<img src="${body.url}"`);
+      expect(page.text).toContain(`<img src="/media/${body.id}/listed-12w.webp"`);
+      expect(page.text).toMatch(/2 renditions \(12 px, AVIF and WebP\) · \d+ KB/);
       expect(page.text).toContain(`value="![](${body.url})"`);
       expect(page.text).toContain('listed.png · 12×8');
       expect(page.text).toMatch(new RegExp(`action="/admin/media/${body.id}/delete"`));
@@ -332,6 +333,9 @@ describe('media uploads', () => {
       expect((await stored()).find((m) => m.id === body.id)).toMatchObject({ usedBy: 1 });
       const page = await agent.get('/admin/media').expect(200);
       expect(page.text).toContain('Used in 1 post(s) or page(s)');
+      expect(page.text).toMatch(
+        /Used in 1 post\(s\) or page\(s\):\s*<a href="\/admin\/posts\/\d+\/edit">A post with a chart<\/a>/,
+      );
       expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
     });
 

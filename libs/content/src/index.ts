@@ -4,6 +4,7 @@ export { ContentEvents, type ContentChange } from './content-events.js';
 export {
   contentEntities,
   Media,
+  type RenditionInfo,
   Page,
   Post,
   PostView,
@@ -17,13 +18,20 @@ export {
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
 export { renderMarkdown } from './lazy-renderer.js';
 export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
+export { MediaCache } from './media/media-cache.js';
+export { hashOfKey } from './media/media-keys.js';
+export { MEDIA_STORE, type MediaStore, type StoredObject } from './media/media-store.js';
+export { MAX_PIXELS, RENDITION_FORMATS, RENDITION_WIDTHS } from './media/image-pipeline.js';
 export {
   MAX_UPLOAD_BYTES,
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
   UnsupportedMediaError,
+  type MediaBody,
+  type MediaObjectRef,
   type MediaSummary,
+  type MediaUse,
   type StoredMedia,
 } from './media.service.js';
 export {
@@ -51,7 +59,7 @@ export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type Searc
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
-export { mediaUrl, pageUrl, postUrl, tagUrl } from './urls.js';
+export { mediaUrl, pageUrl, postUrl, renditionUrl, tagUrl } from './urls.js';
 export { ViewCounterService } from './view-counter.service.js';
 export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 import { EntityManager } from '@mikro-orm/better-sqlite';
-import { Injectable } from '@nestjs/common';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
 import { Media, Page, Post } from './entities/index.js';
-import { mediaUrl } from './urls.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
+import type { ImageFacts, ImageLookup } from './markdown/images.js';
+import { ImageRejectedError, type PreparedImage, prepareImage } from './media/image-pipeline.js';
+import { MediaCache } from './media/media-cache.js';
+import { hashOfKey, originalKey, renditionKey } from './media/media-keys.js';
+import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
 import { slugify } from './slug.js';
+import { mediaUrl, renditionFilename } from './urls.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -19,6 +26,11 @@ const ALLOWED = new Map([
   ['image/webp', 'webp'],
   ['image/gif', 'gif'],
 ]);
+
+/** An object the sweep finds without a row is deleted once it is this old (an upload may be writing it). */
+const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+/** At most one sweep per instance in this time: it lists the whole store. */
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 export class UnsupportedMediaError extends ContentError {
   readonly status = 415;
@@ -33,72 +45,289 @@ export class MediaInUseError extends ContentError {
 
 /** An image without its bytes. */
 export type StoredMedia = Omit<Media, 'data'>;
-export type MediaSummary = StoredMedia & { url: string; usedBy: number };
+export interface MediaUse {
+  kind: 'post' | 'page';
+  id: number;
+  title: string;
+}
+export type MediaSummary = StoredMedia & { url: string; usedBy: number; uses: MediaUse[]; renditionBytes: number };
+
+/** What a `/media/:id/:name` request resolves to. */
+export interface MediaObjectRef {
+  id: number;
+  key: string;
+  contentType: string;
+  size: number;
+  etag: string;
+}
+
+export type MediaBody = { data: Buffer } | { stream: Readable };
+
+const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
+export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 @Injectable()
 export class MediaService {
+  private lastSweep = 0;
+  /** Set while images uploaded before the media store still have their bytes in the database. */
+  private legacyLeft = false;
+
   constructor(
     private readonly em: EntityManager,
     private readonly events: ContentEvents,
+    @Inject(MEDIA_STORE) private readonly store: MediaStore,
+    private readonly cache: MediaCache,
   ) {}
 
-  /** Stores an image after checking its bytes (never its name or the browser's word for its type). */
+  get storeLocation(): string {
+    return this.store.location;
+  }
+
+  /**
+   * Stores an image after checking its bytes (never its name or the browser's word for its type).
+   * The objects are written first and the row last: the upload is acknowledged only once both are
+   * durable, and a row never names an object that is not there.
+   */
   async upload(data: Buffer, originalName: string): Promise<StoredMedia> {
+    const mime = await this.check(data);
+    const prepared = await this.prepare(data, mime);
+    const sha256 = sha256Of(prepared.original);
+    const existing = await this.em.findOne(Media, { sha256 }, { exclude: ['data'] });
+    if (existing) return existing;
+    const base = slugify(originalName.replace(/\.[^.]*$/, '')).slice(0, 80) || 'image';
+    const media = this.describe(new Media(`${base}.${extensionOf(mime)}`, mime, 0, sha256), prepared);
+    await this.writeObjects(media, prepared);
+    try {
+      await this.em.persistAndFlush(media);
+    } catch (err) {
+      this.em.clear();
+      if (err instanceof UniqueConstraintViolationException) {
+        // The same image, uploaded at the same moment by another request: that row won.
+        const winner = await this.em.findOne(Media, { sha256 }, { exclude: ['data'] });
+        if (winner) return winner;
+      }
+      await this.discardUnreferenced(sha256);
+      throw err;
+    }
+    this.events.changed('media');
+    await this.sweepNow();
+    return media;
+  }
+
+  /** Type, size and completeness of an upload; throws the author's message when it is refused. */
+  async check(data: Buffer): Promise<string> {
     if (data.length === 0) throw new UnsupportedMediaError('The file is empty.');
     if (data.length > MAX_UPLOAD_BYTES)
       throw new MediaTooLargeError(`Images may be at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`);
     const { fileTypeFromBuffer } = await import('file-type');
     const type = await fileTypeFromBuffer(data);
-    const ext = type && ALLOWED.get(type.mime);
-    if (!type || !ext) throw new UnsupportedMediaError('Only PNG, JPEG, WebP and GIF images can be uploaded.');
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    const existing = await this.em.findOne(Media, { sha256 }, { exclude: ['data'] });
-    if (existing) return existing;
-    const base = slugify(originalName.replace(/\.[^.]*$/, '')).slice(0, 80) || 'image';
-    const media = new Media(`${base}.${ext}`, type.mime, data, sha256);
-    const damaged = new UnsupportedMediaError('The image could not be read; it may be damaged or cut short.');
-    if (!isCompleteImage(type.mime, data)) throw damaged;
-    const { imageSize } = await import('image-size');
+    if (!type || !ALLOWED.has(type.mime)) throw new UnsupportedMediaError('Only PNG, JPEG, WebP and GIF images can be uploaded.');
+    if (!isCompleteImage(type.mime, data))
+      throw new UnsupportedMediaError('The image could not be read; it may be damaged or cut short.');
+    return type.mime;
+  }
+
+  /**
+   * Decodes the image and makes the clean original and its renditions (sharp; a second or two for
+   * a large photo). The original's SHA-256 (`sha256Of(prepared.original)`) names the image.
+   */
+  async prepare(data: Buffer, mime: string): Promise<PreparedImage> {
     try {
-      // An exact-size copy: on a pooled Buffer, image-size could read past the upload's end.
-      const size = imageSize(new Uint8Array(data));
-      if (!size.width || !size.height) throw damaged;
-      media.width = size.width;
-      media.height = size.height;
-    } catch {
-      throw damaged;
+      return await prepareImage(data, mime);
+    } catch (err) {
+      if (err instanceof ImageRejectedError) throw new UnsupportedMediaError(err.message);
+      throw err;
     }
-    await this.em.persistAndFlush(media);
-    this.events.changed('media');
+  }
+
+  /** Fills in a row's facts about its prepared image (sizes, dimensions, renditions). */
+  describe(media: Media, prepared: PreparedImage): Media {
+    media.size = prepared.original.length;
+    media.width = prepared.width;
+    media.height = prepared.height;
+    media.animated = prepared.animated;
+    media.renditions = prepared.renditions.map((r) => ({
+      width: r.width,
+      height: r.height,
+      format: r.format,
+      size: r.data.length,
+    }));
     return media;
   }
 
-  /** The bytes and headers' facts of one image. */
-  async get(id: number): Promise<Media | null> {
-    return this.em.findOne(Media, id, { populate: ['data'] });
+  /**
+   * Writes an image's objects (original and renditions). Resolves once every write has returned;
+   * on any failure the objects already written are removed (unless a row names them).
+   */
+  async writeObjects(media: Media, prepared: PreparedImage): Promise<void> {
+    const writes: [string, Buffer, string][] = [
+      [originalKey(media.sha256, extensionOf(media.contentType)), prepared.original, media.contentType],
+      ...prepared.renditions.map((r): [string, Buffer, string] => [
+        renditionKey(media.sha256, r.width, r.format),
+        r.data,
+        `image/${r.format}`,
+      ]),
+    ];
+    try {
+      await Promise.all(writes.map(([key, bytes, type]) => this.store.put(key, bytes, type)));
+    } catch (err) {
+      await this.discardUnreferenced(media.sha256).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The original's bytes as served (export, backup); legacy rows not moved yet still hold them. */
+  async originalBytes(media: StoredMedia): Promise<Buffer> {
+    const data = await this.store.read(originalKey(media.sha256, extensionOf(media.contentType)));
+    if (data) return data;
+    const legacy = await this.em.fork().findOne(Media, media.id, { populate: ['data'] });
+    if (legacy?.data) return Buffer.from(legacy.data);
+    throw new ContentNotFoundError(`The bytes of image ${media.id} (${media.filename}) are missing from ${this.store.location}.`);
+  }
+
+  /** Removes an image's objects if no row names its hash (any more). */
+  async discardUnreferenced(sha256: string): Promise<void> {
+    if (await this.em.fork().findOne(Media, { sha256 }, { fields: ['id'] })) return;
+    const keys = (await this.store.list(sha256)).map((o) => o.key).filter((key) => hashOfKey(key) === sha256);
+    for (const key of keys) {
+      await this.store.delete(key);
+      this.cache.delete(key);
+    }
+  }
+
+  /** The facts the renderer needs about the uploaded images a text links to. */
+  async imagesIn(markdown: string, em: EntityManager = this.em): Promise<ImageLookup> {
+    const ids = [...new Set([...markdown.matchAll(/\/media\/([1-9]\d{0,9})\//g)].map((m) => Number(m[1])))];
+    if (ids.length === 0) return new Map();
+    const rows = await em.find(Media, { id: { $in: ids } }, { fields: ['id', 'filename', 'width', 'height', 'renditions'] });
+    return new Map(
+      rows.map((m): [number, ImageFacts] => [
+        m.id,
+        { id: m.id, filename: m.filename, width: m.width, height: m.height, renditions: m.renditions },
+      ]),
+    );
+  }
+
+  /** Which object `/media/:id/:name` names: a rendition's file name, else the original. */
+  async locate(id: number, name: string): Promise<MediaObjectRef | null> {
+    const media = await this.em.findOne(Media, id, { exclude: ['data'] });
+    if (!media) return null;
+    if (name !== media.filename) {
+      const rendition = media.renditions.find((r) => renditionFilename(media, r) === name);
+      if (rendition) {
+        return {
+          id,
+          key: renditionKey(media.sha256, rendition.width, rendition.format),
+          contentType: `image/${rendition.format}`,
+          size: rendition.size,
+          etag: `"${media.sha256}-${rendition.width}w-${rendition.format}"`,
+        };
+      }
+    }
+    const key = originalKey(media.sha256, extensionOf(media.contentType));
+    return { id, key, contentType: media.contentType, size: media.size, etag: `"${media.sha256}"` };
+  }
+
+  /** The bytes of a located object: from memory if hot, else read (small) or streamed (large). */
+  async body(ref: MediaObjectRef): Promise<MediaBody | null> {
+    const hit = this.cache.get(ref.key);
+    if (hit) return { data: hit };
+    if (this.legacyLeft) {
+      const legacy = await this.em.fork().findOne(Media, { id: ref.id, data: { $ne: null } }, { populate: ['data'] });
+      if (legacy?.data) return { data: Buffer.from(legacy.data) };
+    }
+    if (!this.cache.fits(ref.size)) return { stream: this.store.stream(ref.key) };
+    const data = await this.store.read(ref.key);
+    if (!data) return null;
+    this.cache.set(ref.key, data);
+    return { data };
   }
 
   async list(): Promise<MediaSummary[]> {
     const media = await this.em.find(Media, {}, { exclude: ['data'], orderBy: { createdAt: 'desc', id: 'desc' } });
-    return Promise.all(media.map(async (m) => ({ ...m, url: mediaUrl(m), usedBy: await this.usage(m.id) })));
+    return Promise.all(
+      media.map(async (m) => {
+        const uses = await this.uses(m.id);
+        return {
+          ...m,
+          url: mediaUrl(m),
+          usedBy: uses.length,
+          uses,
+          renditionBytes: m.renditions.reduce((sum, r) => sum + r.size, 0),
+        };
+      }),
+    );
   }
 
-  /** Deletes an image that no post or page links to. */
+  /** Deletes an image that no post or page links to: its row first, then its objects. */
   async delete(id: number): Promise<void> {
     const media = await this.em.findOne(Media, id, { exclude: ['data'] });
     if (!media) throw new ContentNotFoundError(`Image ${id} does not exist.`);
-    const used = await this.usage(id);
+    const used = (await this.uses(id)).length;
     if (used > 0) throw new MediaInUseError(`This image is used in ${used} post(s) or page(s); remove it from them first.`);
     await this.em.removeAndFlush(media);
     this.events.changed('media');
+    // A failure here leaves objects no row names: never served (serving starts from the row), and
+    // deleted by the next sweep.
+    await this.discardUnreferenced(media.sha256).catch(() => undefined);
   }
 
-  private async usage(id: number): Promise<number> {
+  /**
+   * Deletes objects no row references and older than the grace period (uploads that failed after
+   * writing, deletes whose object removal failed). Resolves to how many were deleted.
+   */
+  async sweepOrphans(now = Date.now(), graceMs = ORPHAN_GRACE_MS): Promise<number> {
+    this.lastSweep = now;
+    const objects = await this.store.list();
+    const referenced = new Set((await this.em.find(Media, {}, { fields: ['sha256'] })).map((m) => m.sha256));
+    let deleted = 0;
+    for (const object of objects) {
+      const hash = hashOfKey(object.key);
+      if (hash && referenced.has(hash)) continue;
+      if (now - object.updated.getTime() < graceMs) continue;
+      await this.store.delete(object.key);
+      this.cache.delete(object.key);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /**
+   * Moves the bytes of images uploaded before the media store out of the database, one image at
+   * a time: the object is written (and has returned) before the row's copy is emptied, so an
+   * interruption anywhere loses nothing and the next run carries on. Resolves to how many moved.
+   */
+  async moveLegacyBlobs(onMoved?: (done: number) => void): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const em = this.em.fork();
+      const next = await em.findOne(Media, { data: { $ne: null } }, { fields: ['id'], orderBy: { id: 'asc' } });
+      this.legacyLeft = next !== null;
+      if (!next) return moved;
+      const media = await em.findOneOrFail(Media, next.id, { populate: ['data'] });
+      const bytes = Buffer.from(media.data!);
+      await this.store.put(originalKey(media.sha256, extensionOf(media.contentType)), bytes, media.contentType);
+      // Only the bytes this run wrote are dropped (a concurrent change would be kept for the next run).
+      await em.nativeUpdate(Media, { id: media.id, size: bytes.length }, { data: null, size: bytes.length });
+      onMoved?.(++moved);
+    }
+  }
+
+  /** Sweeps if the last sweep is old enough; never fails the request that triggers it. */
+  private async sweepNow(): Promise<void> {
+    if (Date.now() - this.lastSweep < SWEEP_EVERY_MS) return;
+    await this.sweepOrphans().catch(() => undefined);
+  }
+
+  private async uses(id: number): Promise<MediaUse[]> {
     const needle = { $like: `%/media/${id}/%` };
     const [posts, pages] = await Promise.all([
-      this.em.count(Post, { markdown: needle }),
-      this.em.count(Page, { markdown: needle }),
+      this.em.find(Post, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
+      this.em.find(Page, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
     ]);
-    return posts + pages;
+    return [
+      ...posts.map((p): MediaUse => ({ kind: 'post', id: p.id, title: p.title })),
+      ...pages.map((p): MediaUse => ({ kind: 'page', id: p.id, title: p.title })),
+    ];
   }
 }

@@ -5,6 +5,7 @@ import { ContentEvents } from './content-events.js';
 import { Page } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
+import { MediaService } from './media.service.js';
 import { type ContentInput, validateInput } from './content-input.js';
 import { pageUrl } from './urls.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
@@ -38,6 +39,7 @@ export class PagesService {
   constructor(
     private readonly em: EntityManager,
     private readonly events: ContentEvents,
+    private readonly media: MediaService,
   ) {}
 
   async findVisibleBySlug(slug: string): Promise<Page | null> {
@@ -70,7 +72,7 @@ export class PagesService {
 
   async create(input: ContentInput): Promise<Page> {
     const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown);
+    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
     const page = await this.em.transactional(async (em) => {
       const slug = await uniqueSlug(valid.slug ?? slugify(valid.title), (s) => this.slugTaken(em, s));
       const page = new Page(valid.title, slug, valid.markdown);
@@ -87,7 +89,7 @@ export class PagesService {
 
   async update(id: number, input: ContentInput): Promise<Page> {
     const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown);
+    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
     const page = await this.em.transactional(async (em) => {
       const page = await em.findOne(Page, id);
       if (!page) throw new ContentNotFoundError(`Page ${id} does not exist.`);

@@ -7,6 +7,7 @@ import { ContentEvents } from './content-events.js';
 import { Post, Revision, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
+import { MediaService } from './media.service.js';
 import { type ContentInput, validateInput } from './content-input.js';
 import { SearchService } from './search.service.js';
 import { isValidSlug, slugify, uniqueSlug } from './slug.js';
@@ -39,6 +40,7 @@ export class PostsService {
     private readonly tags: TagsService,
     private readonly search: SearchService,
     private readonly events: ContentEvents,
+    private readonly media: MediaService,
   ) {}
 
   /** One page of visible posts, newest first; `tagSlug` narrows to one tag. */
@@ -108,7 +110,7 @@ export class PostsService {
 
   async create(input: ContentInput): Promise<Post> {
     const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown);
+    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
     const post = await this.em.transactional(async (em) => {
       const slug = await uniqueSlug(valid.slug ?? slugify(valid.title), (s) => this.slugTaken(em, s));
       const post = new Post(valid.title, slug, valid.markdown);
@@ -130,7 +132,7 @@ export class PostsService {
 
   async update(id: number, input: ContentInput): Promise<Post> {
     const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown);
+    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
     const post = await this.em.transactional(async (em) => {
       const post = await em.findOne(Post, id, { populate: ['tags'] });
       if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);

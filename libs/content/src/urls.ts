@@ -1,4 +1,4 @@
-import type { Media } from './entities/index.js';
+import type { Media, RenditionInfo } from './entities/index.js';
 
 /**
  * The one owner of the reader-facing URLs of content (DESIGN.md's URL map): the site, the admin,
@@ -13,6 +13,13 @@ export const tagUrl = (slug: string): string => `/tags/${encodeURIComponent(slug
 export const pageUrl = (slug: string): string => `/${encodeURIComponent(slug)}`;
 
 export const mediaUrl = (m: Pick<Media, 'id' | 'filename'>): string => `/media/${m.id}/${encodeURIComponent(m.filename)}`;
+
+/** A rendition's file name: the original's base name, its width and format (`harbour-720w.avif`). */
+export const renditionFilename = (m: Pick<Media, 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>): string =>
+  `${m.filename.replace(/\.[^.]*$/, '')}-${r.width}w.${r.format}`;
+
+export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<RenditionInfo, 'width' | 'format'>): string =>
+  `/media/${m.id}/${encodeURIComponent(renditionFilename(m, r))}`;
 
 /** The prefix every URL of one image starts with, whatever its file name: what an import rewrites. */
 export const mediaUrlPrefix = (id: number): string => `/media/${id}/`;

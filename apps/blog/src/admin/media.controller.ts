@@ -15,7 +15,7 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request } from 'express';
 
 import { AdminGuard } from '@app/auth';
-import { MAX_UPLOAD_BYTES, MediaService, mediaUrl } from '@app/content';
+import { MAX_UPLOAD_BYTES, MediaService, mediaUrl, renditionUrl } from '@app/content';
 
 import { notice } from './notices.js';
 import { AdminController } from './writes/admin-controller.decorator.js';
@@ -35,7 +35,21 @@ export class AdminMediaController {
       title: 'Media',
       notice: notice(key),
       maxMb: MAX_UPLOAD_BYTES / 1024 / 1024,
-      items: items.map((m) => ({ ...m, snippet: `![](${m.url})`, kb: Math.ceil(m.size / 1024) })),
+      items: items.map((m) => {
+        const widths = [...new Set(m.renditions.map((r) => r.width))].sort((a, b) => a - b);
+        // The library shows the smallest rendition, not a 10 MB original per tile.
+        const smallest = m.renditions.find((r) => r.format === 'webp' && r.width === widths[0]);
+        return {
+          ...m,
+          snippet: `![](${m.url})`,
+          kb: Math.ceil(m.size / 1024),
+          thumb: smallest ? renditionUrl(m, smallest) : m.url,
+          renditionCount: m.renditions.length,
+          renditionWidths: widths.join(', '),
+          renditionKb: Math.ceil(m.renditionBytes / 1024),
+          uses: m.uses.map((u) => ({ ...u, editUrl: `/admin/${u.kind}s/${u.id}/edit` })),
+        };
+      }),
     };
   }
 

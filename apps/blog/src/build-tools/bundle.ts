@@ -22,6 +22,8 @@ const EXTERNAL = [
   // Native addons: loaded from node_modules, as installed for the running Node.
   'better-sqlite3',
   'argon2',
+  // Native (libvips), loaded on the first upload only; its platform package is resolved at run time.
+  'sharp',
   // Loaded lazily and only when configured (SECRET_*): its protobuf files are read at run time.
   '@google-cloud/secret-manager',
   '@google-cloud/storage',

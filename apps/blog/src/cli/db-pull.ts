@@ -7,6 +7,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { loadConfig } from '../config/config.js';
+import { openMediaStore } from '../media/media-store.module.js';
+import { pullMedia } from '../media/pull-media.js';
 import { databasePathFromEnv, fail } from './cli-common.js';
 import { restoreReplica } from './litestream-restore.js';
 
@@ -38,6 +41,22 @@ try {
 }
 if (!existsSync(out))
   fail(`The replica at ${replicaUrl} has nothing to restore${timestamp ? ` at ${timestamp.toISOString()}` : ''}.`);
+// The images the pulled database names, from the store the app uses with this replica
+// (MEDIA_STORE_URL, or the bucket's media prefix) into the folder beside the pulled file.
+const source = loadConfig({ ...process.env, NODE_ENV: undefined, DATABASE_PATH: out }).mediaStore;
+const target = { kind: 'folder' as const, path: resolve(dirname(out), 'media') };
+if (source.kind === 'gcs') {
+  try {
+    const { copied, present } = await pullMedia(out, openMediaStore(source), openMediaStore(target));
+    process.stdout.write(
+      `Images: ${copied} copied from gs://${source.bucket}/${source.prefix}/ to ${target.path} (${present} already there)\n`,
+    );
+  } catch (err) {
+    fail(`The database was restored to ${out}, but copying its images failed: ${(err as Error).message}`);
+  }
+} else {
+  process.stdout.write(`Images: set MEDIA_STORE_URL=gcs://BUCKET/PREFIX to copy them too (they are not in the database).\n`);
+}
 process.stdout.write(
   `Restored ${replicaUrl}${timestamp ? ` as of ${timestamp.toISOString()}` : ''} to ${out}\nRun it: DATABASE_PATH=${out} npm start\n`,
 );

@@ -42,6 +42,35 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps images beside the database: a folder locally, the replica bucket with a gcs:// replica', () => {
+    expect(loadConfig({}, '/srv/blog')).toMatchObject({
+      mediaStore: { kind: 'folder', path: '/srv/blog/data/media' },
+      mediaCacheBytes: 16 * 1024 * 1024,
+    });
+    expect(loadConfig({ LITESTREAM_REPLICA_URL: 'gcs://bkt/blog/inkstone.db' }).mediaStore).toEqual({
+      kind: 'gcs',
+      bucket: 'bkt',
+      prefix: 'blog/media',
+    });
+    expect(loadConfig({ LITESTREAM_REPLICA_URL: 'gcs://bkt/inkstone.db' }).mediaStore).toEqual({
+      kind: 'gcs',
+      bucket: 'bkt',
+      prefix: 'media',
+    });
+    expect(loadConfig({ LITESTREAM_REPLICA_URL: 'file:///backups/db', DATABASE_PATH: '/d/x.db' }).mediaStore).toEqual({
+      kind: 'folder',
+      path: '/d/media',
+    });
+    expect(loadConfig({ MEDIA_STORE_URL: 'gcs://other/img/', MEDIA_CACHE_MB: '4' })).toMatchObject({
+      mediaStore: { kind: 'gcs', bucket: 'other', prefix: 'img' },
+      mediaCacheBytes: 4 * 1024 * 1024,
+    });
+    expect(loadConfig({ MEDIA_STORE_URL: 'pics' }, '/srv').mediaStore).toEqual({ kind: 'folder', path: '/srv/pics' });
+    expect(() => loadConfig({ MEDIA_STORE_URL: 's3://x/y', MEDIA_CACHE_MB: 'lots' })).toThrow(
+      /MEDIA_STORE_URL must look like gcs:\/\/bucket\/prefix[\s\S]*MEDIA_CACHE_MB must be/,
+    );
+  });
+
   it('defaults the port to 8080 in production', () => {
     const config = loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'x'.repeat(16), SESSION_SECRET: 'y'.repeat(32) });
     expect(config.port).toBe(8080);

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, posix, resolve } from 'node:path';
 
 import type { SecretSource } from '@app/auth';
 
@@ -24,7 +24,13 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Create the welcome post and About page on a database that never had content. */
   readonly demoContent: boolean;
+  /** Where image bytes live (never in the database). */
+  readonly mediaStore: MediaStoreConfig;
+  /** The in-memory cache of hot images, in bytes. */
+  readonly mediaCacheBytes: number;
 }
+
+export type MediaStoreConfig = { kind: 'folder'; path: string } | { kind: 'gcs'; bucket: string; prefix: string };
 
 export interface WriterLeaseConfig {
   /** Random id written into the lease object. */
@@ -98,6 +104,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const demo = (get('DEMO_CONTENT') ?? 'true').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(demo)) problems.push('DEMO_CONTENT must be true or false.');
 
+  const mediaStore = parseMediaStore(get('MEDIA_STORE_URL'), replica, databasePath, cwd, problems);
+  const cacheRaw = get('MEDIA_CACHE_MB') ?? '16';
+  if (!/^\d+$/.test(cacheRaw) || Number(cacheRaw) > 1024)
+    problems.push('MEDIA_CACHE_MB must be a whole number of megabytes up to 1024.');
+
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     production,
@@ -114,7 +125,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     writerLease,
     logLevel,
     demoContent: demo === 'true' || demo === '1',
+    mediaStore,
+    mediaCacheBytes: Number(cacheRaw) * 1024 * 1024,
   });
+}
+
+/**
+ * MEDIA_STORE_URL: `gcs://bucket/prefix` or a folder. Unset: beside the database — the folder
+ * `media/` next to the file locally, or, with a gcs:// replica, the prefix `media` next to the
+ * replica's path in the same bucket (gcs://b/blog/inkstone.db → gcs://b/blog/media).
+ */
+function parseMediaStore(
+  raw: string | undefined,
+  replica: string | null,
+  databasePath: string,
+  cwd: string,
+  problems: string[],
+): MediaStoreConfig {
+  const gcs = (url: string) => /^gcs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])\/(.+?)\/*$/.exec(url);
+  if (raw !== undefined) {
+    if (raw.startsWith('gcs://')) {
+      const match = gcs(raw);
+      if (match) return { kind: 'gcs', bucket: match[1], prefix: match[2] };
+      problems.push('MEDIA_STORE_URL must look like gcs://bucket/prefix or be a folder path.');
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+      problems.push('MEDIA_STORE_URL must look like gcs://bucket/prefix or be a folder path.');
+    } else {
+      return { kind: 'folder', path: isAbsolute(raw) ? raw : resolve(cwd, raw) };
+    }
+  }
+  const fromReplica = replica ? gcs(replica) : null;
+  if (fromReplica) {
+    const parent = posix.dirname(fromReplica[2]);
+    return { kind: 'gcs', bucket: fromReplica[1], prefix: parent === '.' ? 'media' : `${parent}/media` };
+  }
+  const beside = databasePath === ':memory:' ? resolve(cwd, 'data') : dirname(databasePath);
+  return { kind: 'folder', path: resolve(beside, 'media') };
 }
 
 /** Set together by start.sh after it took the lease (see scripts/start.sh). */

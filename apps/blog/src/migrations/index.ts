@@ -3,7 +3,11 @@
 // up-to-date database skip loading any migration code.
 import type { MigrationObject } from '@mikro-orm/core';
 
-export const migrationNames = ['Migration20261125043331_init', 'Migration20261125044824_admin'];
+export const migrationNames = [
+  'Migration20261125043331_init',
+  'Migration20261125044824_admin',
+  'Migration20261202071621_media_store',
+];
 
 export async function loadMigrationsList(): Promise<MigrationObject[]> {
   return [
@@ -14,6 +18,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261125044824_admin',
       class: (await import('./Migration20261125044824_admin.js')).Migration20261125044824_admin,
+    },
+    {
+      name: 'Migration20261202071621_media_store',
+      class: (await import('./Migration20261202071621_media_store.js')).Migration20261202071621_media_store,
     },
   ];
 }

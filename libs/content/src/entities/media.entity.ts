@@ -1,6 +1,17 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
-/** An uploaded image. The bytes live in the database so that Litestream replicates them. */
+/** One resized copy of an image, stored beside the original (see media/media-keys.ts). */
+export interface RenditionInfo {
+  width: number;
+  height: number;
+  format: 'webp' | 'avif';
+  size: number;
+}
+
+/**
+ * An uploaded image: metadata only. The bytes are immutable objects in the media store (a folder
+ * beside the database, or the blog's bucket), named by `sha256`; see media/media-store.ts.
+ */
 @Entity()
 export class Media {
   @PrimaryKey({ type: 'integer' })
@@ -13,10 +24,11 @@ export class Media {
   @Property({ type: 'string', length: 100 })
   contentType: string;
 
+  /** Bytes of the original as served. */
   @Property({ type: 'integer' })
   size: number;
 
-  /** Hex SHA-256 of the bytes: the ETag, and how a second upload of the same file is recognised. */
+  /** Hex SHA-256 of the uploaded bytes: the object names, the ETag, and how a second upload of the same file is recognised. */
   @Property({ type: 'string', length: 64 })
   @Unique()
   sha256: string;
@@ -27,18 +39,27 @@ export class Media {
   @Property({ type: 'integer', nullable: true })
   height: number | null = null;
 
-  /** Lazy: lists of media never load the bytes. */
-  @Property({ type: 'blob', lazy: true })
-  data: Buffer;
+  /** Kept as uploaded (animation and all): no renditions. */
+  @Property({ type: 'boolean', default: false })
+  animated = false;
+
+  @Property({ type: 'json', default: '[]' })
+  renditions: RenditionInfo[] = [];
+
+  /**
+   * Images uploaded before the media store kept their bytes here. The move to the store empties it
+   * (media/move-blobs.ts); nothing else reads or writes it. Lazy: lists never load it.
+   */
+  @Property({ type: 'blob', lazy: true, nullable: true })
+  data: Buffer | null = null;
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
 
-  constructor(filename: string, contentType: string, data: Buffer, sha256: string) {
+  constructor(filename: string, contentType: string, size: number, sha256: string) {
     this.filename = filename;
     this.contentType = contentType;
-    this.data = data;
-    this.size = data.length;
+    this.size = size;
     this.sha256 = sha256;
   }
 }

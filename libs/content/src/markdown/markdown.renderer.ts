@@ -5,6 +5,7 @@ import footnote from 'markdown-it-footnote';
 
 import type { RenderedBody } from '../entities/index.js';
 import { slugify } from '../slug.js';
+import { type ImageLookup, responsiveImages } from './images.js';
 import { sanitize, toPlainText } from './sanitize.js';
 
 const WORDS_PER_MINUTE = 230;
@@ -17,23 +18,26 @@ function highlight(code: string, lang: string): string {
   return `<pre class="hljs"><code class="language-${language}">${html}</code></pre>`;
 }
 
-const md = new MarkdownIt({ html: true, linkify: true, typographer: true, highlight }).use(footnote).use(anchor, {
-  level: [2, 3, 4],
-  slugify,
-  // Reachable by keyboard and named for screen readers (an aria-hidden link would still take focus).
-  permalink: anchor.permalink.linkInsideHeader({
-    symbol: '#',
-    placement: 'after',
-    renderAttrs: () => ({ 'aria-label': 'Link to this section' }),
-  }),
-});
+const md = new MarkdownIt({ html: true, linkify: true, typographer: true, highlight })
+  .use(footnote)
+  .use(responsiveImages)
+  .use(anchor, {
+    level: [2, 3, 4],
+    slugify,
+    // Reachable by keyboard and named for screen readers (an aria-hidden link would still take focus).
+    permalink: anchor.permalink.linkInsideHeader({
+      symbol: '#',
+      placement: 'after',
+      renderAttrs: () => ({ 'aria-label': 'Link to this section' }),
+    }),
+  });
 
 /**
  * Markdown → safe HTML, run once at save. The output is sanitized after rendering, so raw HTML
  * in the source and anything a markdown-it plugin emits go through the same allow-list.
  */
-export function renderMarkdown(markdown: string): RenderedBody {
-  const html = sanitize(md.render(markdown));
+export function renderMarkdown(markdown: string, images?: ImageLookup): RenderedBody {
+  const html = sanitize(md.render(markdown, { images }));
   // Anchors and footnotes are navigation, not prose: they count neither as words nor as excerpt.
   const prose = html
     .replace(/<a class="header-anchor"[^>]*>[^<]*<\/a>/g, '')

@@ -36,8 +36,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
   ],
   allowedAttributes: {
     a: ['href', 'title', 'id', 'class', 'rel', 'aria-label', 'aria-hidden'],
-    img: ['src', 'alt', 'title', 'width', 'height', 'loading'],
-    source: ['srcset', 'type', 'media'],
+    img: ['src', 'alt', 'title', 'width', 'height', 'loading', 'decoding', 'srcset', 'sizes'],
+    source: ['srcset', 'sizes', 'type', 'media'],
     code: ['class'],
     pre: ['class', 'tabindex'],
     table: ['tabindex'],
@@ -73,6 +73,8 @@ const OPTIONS: sanitizeHtml.IOptions = {
     th: ALIGN_CLASSES,
     td: ALIGN_CLASSES,
   },
+  // <source> is a void element: no end tag (the default list lacks it).
+  selfClosing: [...sanitizeHtml.defaults.selfClosing, 'source'],
   allowedSchemes: ['http', 'https', 'mailto'],
   allowedSchemesByTag: { img: ['http', 'https'] },
   allowProtocolRelative: false,
@@ -86,7 +88,11 @@ const OPTIONS: sanitizeHtml.IOptions = {
       /^https?:\/\//i.test(attribs.href ?? '')
         ? { tagName, attribs: { ...attribs, rel: 'noopener noreferrer' } }
         : { tagName, attribs },
-    img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
+    // Lazy unless the renderer marked it as the first image of the text (it may be in view at once).
+    img: (tagName, attribs) => ({
+      tagName,
+      attribs: { ...attribs, loading: attribs.loading === 'eager' ? 'eager' : 'lazy', decoding: 'async' },
+    }),
     // Code blocks and tables scroll sideways inside themselves: keyboard users must be able to
     // focus them to scroll (WCAG 2.1.1).
     pre: (tagName, attribs) => ({ tagName, attribs: { ...attribs, tabindex: '0' } }),

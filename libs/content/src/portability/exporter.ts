@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
 import { Media, Page, Post, Revision, SlugRedirect, Tag } from '../entities/index.js';
+import { MediaService } from '../media.service.js';
 import { SettingsService } from '../settings.service.js';
 import {
   EXPORT_FORMAT,
@@ -27,6 +28,7 @@ export class ExportService {
   constructor(
     private readonly em: EntityManager,
     private readonly settings: SettingsService,
+    private readonly mediaService: MediaService,
   ) {}
 
   async *chunks(now = new Date()): AsyncGenerator<string> {
@@ -74,8 +76,10 @@ export class ExportService {
     const ids = (await em.find(Media, {}, { fields: ['id'], orderBy: { id: 'asc' } })).map((m) => m.id);
     for (const id of ids) {
       em.clear();
-      const m = await em.findOne(Media, id, { populate: ['data'] });
+      const m = await em.findOne(Media, id, { exclude: ['data'] });
       if (!m) continue; // deleted while the export ran
+      // The original as readers get it, from the media store (renditions are made again on import).
+      const data = await this.mediaService.originalBytes(m);
       yield {
         id: m.id,
         filename: m.filename,
@@ -85,7 +89,7 @@ export class ExportService {
         width: m.width,
         height: m.height,
         createdAt: iso(m.createdAt),
-        data: Buffer.from(m.data).toString('base64'),
+        data: data.toString('base64'),
       };
     }
   }

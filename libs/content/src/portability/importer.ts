@@ -7,7 +7,7 @@ import { type ContentChange, ContentEvents } from '../content-events.js';
 import { Media, Page, Post, Revision, Setting, SlugRedirect, Tag } from '../entities/index.js';
 import { ContentValidationError } from '../errors.js';
 import { renderMarkdown } from '../lazy-renderer.js';
-import { MAX_UPLOAD_BYTES } from '../media.service.js';
+import { MAX_UPLOAD_BYTES, MediaService, sha256Of, UnsupportedMediaError } from '../media.service.js';
 import { RESERVED_PAGE_SLUGS } from '../pages.service.js';
 import { validateInput, type ValidInput } from '../content-input.js';
 import { mediaUrlPrefix } from '../urls.js';
@@ -72,6 +72,7 @@ export class ImportService {
     private readonly search: SearchService,
     private readonly settings: SettingsService,
     private readonly events: ContentEvents,
+    private readonly mediaService: MediaService,
   ) {}
 
   async run(bundle: ImportBundle, options: ImportOptions = {}): Promise<ImportReport> {
@@ -94,6 +95,8 @@ export class ImportService {
     const total = bundle.media.length + pages.length + posts.length;
     let done = 0;
     const step = () => options.onProgress?.(++done, total);
+    // Images' objects are written before the transaction commits; if it does not, they are removed.
+    const written: string[] = [];
     try {
       await this.em.fork({ clear: true }).transactional(async (em) => {
         if (settings) report.settings = (await this.importSettings(em, settings)) ? 'updated' : 'unchanged';
@@ -101,7 +104,7 @@ export class ImportService {
         await this.importTags(em, bundle, report.tags);
         const mediaIds = new Map<number, number>();
         for (const m of bundle.media) {
-          await this.importMedia(em, m, mediaIds, report.media);
+          await this.importMedia(em, bundle.source, m, mediaIds, report, written);
           step();
         }
         const relink = (markdown: string) =>
@@ -124,6 +127,7 @@ export class ImportService {
         if (report.dryRun) throw new DryRunRollback();
       });
     } catch (err) {
+      for (const sha256 of written) await this.mediaService.discardUnreferenced(sha256).catch(() => undefined);
       if (!(err instanceof DryRunRollback)) throw err;
     }
     if (!report.dryRun) this.announce(report);
@@ -243,20 +247,45 @@ export class ImportService {
     await em.flush();
   }
 
-  private async importMedia(em: EntityManager, m: ImportedMedia, ids: Map<number, number>, c: ImportCounts): Promise<void> {
+  private async importMedia(
+    em: EntityManager,
+    source: string,
+    m: ImportedMedia,
+    ids: Map<number, number>,
+    report: ImportReport,
+    written: string[],
+  ): Promise<void> {
+    const c = report.media;
     const existing = await em.findOne(Media, { sha256: m.sha256 }, { fields: ['id'] });
     if (existing) {
       ids.set(m.id, existing.id);
       c.unchanged++;
       return;
     }
-    const media = new Media(m.filename, m.contentType, m.data, m.sha256);
-    media.width = m.width;
-    media.height = m.height;
+    // Through the upload's own checks and pipeline: renditions made, metadata dropped, bombs refused.
+    let prepared;
+    try {
+      prepared = await this.mediaService.prepare(m.data, m.contentType);
+    } catch (err) {
+      if (err instanceof UnsupportedMediaError) throw new ImportError(source, m.ref, err.message);
+      throw err;
+    }
+    const media = this.mediaService.describe(new Media(m.filename, m.contentType, 0, sha256Of(prepared.original)), prepared);
+    // A file that was not clean (metadata, rotation) is stored cleaned, under the clean bytes' hash.
+    const same = media.sha256 !== m.sha256 && (await em.findOne(Media, { sha256: media.sha256 }, { fields: ['id'] }));
+    if (same) {
+      ids.set(m.id, same.id);
+      c.unchanged++;
+      return;
+    }
     media.createdAt = m.createdAt;
     // Why keep the id when it is free: posts link to /media/:id/…, so an import into an empty
     // blog keeps every link as it was; otherwise the links are rewritten to the new id.
     if (!(await em.findOne(Media, m.id, { fields: ['id'] }))) media.id = m.id;
+    if (!report.dryRun) {
+      written.push(media.sha256);
+      await this.mediaService.writeObjects(media, prepared);
+    }
     em.persist(media);
     await em.flush();
     ids.set(m.id, media.id);
@@ -283,7 +312,7 @@ export class ImportService {
       c.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown);
+    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
     if (page) {
       c.updated++;
     } else {
@@ -343,7 +372,7 @@ export class ImportService {
       report.posts.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown);
+    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
     if (post) {
       report.posts.updated++;
     } else {

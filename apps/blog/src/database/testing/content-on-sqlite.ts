@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { RequestContext } from '@mikro-orm/core';
 import { type INestApplicationContext, Module } from '@nestjs/common';
@@ -5,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 
 import { Clock, ContentModule } from '@app/content';
 
+import { MediaStoreModule } from '../../media/media-store.module.js';
 import { DatabaseModule } from '../database.module.js';
 
 /** @app/content's services on a real SQLite database, in memory, migrated as the app's is. */
@@ -24,7 +29,15 @@ export interface ContentOnSqlite {
  * included, and nothing outlives it.
  */
 export async function contentOnSqlite(): Promise<ContentOnSqlite> {
-  @Module({ imports: [DatabaseModule.forRoot(':memory:'), ContentModule] })
+  // Images go to a temporary folder (the media store), removed with the context.
+  const mediaDir = mkdtempSync(join(tmpdir(), 'inkstone-spec-media-'));
+  @Module({
+    imports: [
+      DatabaseModule.forRoot(':memory:'),
+      MediaStoreModule.forRoot({ kind: 'folder', path: mediaDir }, 1024 * 1024),
+      ContentModule,
+    ],
+  })
   class SpecModule {}
   const app = await NestFactory.createApplicationContext(SpecModule, { logger: false, abortOnError: false });
   const em = app.get(EntityManager);
@@ -33,6 +46,9 @@ export async function contentOnSqlite(): Promise<ContentOnSqlite> {
     em,
     clock: app.get(Clock),
     run: (fn) => RequestContext.create(em, fn),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      rmSync(mediaDir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,0 +1,285 @@
+import { jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import Database from 'better-sqlite3';
+import request from 'supertest';
+
+import { MediaService } from '@app/content';
+
+import { FolderMediaStore } from '../src/media/folder-media-store.js';
+import { GcsMediaStore } from '../src/media/gcs-media-store.js';
+import { pullMedia } from '../src/media/pull-media.js';
+
+import { type Agent, loggedInAgent } from './support/admin-agent.js';
+import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
+import { png } from './support/media-images.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+// Real uploads through sharp, app restarts, the GCS client's retries: seconds on a loaded machine.
+jest.setTimeout(90_000);
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Reads any response body as raw bytes. */
+const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
+interface UploadAnswer {
+  id: number;
+  url: string;
+}
+
+const upload = (agent: Agent, csrf: string, data: Buffer, filename: string) =>
+  agent
+    .post('/admin/media')
+    .set('X-CSRF-Token', csrf)
+    .set('Accept', 'application/json')
+    .attach('file', data, { filename, contentType: 'image/png' });
+
+/** The media table as SQLite has it: proof of where the bytes are. */
+function mediaRows(databasePath: string): { id: number; sha256: string; data: Buffer | null; size: number }[] {
+  const db = new Database(databasePath, { readonly: true });
+  try {
+    return db.prepare('select id, sha256, data, size from media order by id').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+describe('image bytes outside the database', () => {
+  describe('locally: a folder beside the database', () => {
+    let t: TestApp;
+    let agent: Agent;
+    let csrf: string;
+    beforeAll(async () => {
+      t = await startTestApp();
+      ({ agent, csrf } = await loggedInAgent(t));
+    });
+    afterAll(() => t.close());
+
+    it('writes the original as <sha256>.png in ./media beside the file; the row keeps no bytes', async () => {
+      const image = png(300, 200, 7);
+      const { id, url } = (await upload(agent, csrf, image, 'Local.png').expect(201)).body as UploadAnswer;
+      const object = join(t.dir, 'media', `${sha256(image)}.png`);
+      expect(readFileSync(object).equals(image)).toBe(true);
+      const row = mediaRows(t.databasePath).find((r) => r.id === id)!;
+      expect(row).toEqual({ id, sha256: sha256(image), data: null, size: image.length });
+      const served = await request(t.server).get(url).buffer(true).parse(bytes).expect(200);
+      expect((served.body as Buffer).equals(image)).toBe(true);
+      // No temporary file is left behind by the write-sync-rename.
+      expect(readdirSync(join(t.dir, 'media')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('never serves an object no row names, and sweeps it once it is old enough', async () => {
+      const stray = join(t.dir, 'media', `${'a'.repeat(64)}.png`);
+      const kept = readdirSync(join(t.dir, 'media'));
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(stray, png(2, 2, 99));
+      const media = t.app.get(MediaService);
+      // Young: an upload may still be writing it.
+      expect(await t.run(() => media.sweepOrphans())).toBe(0);
+      expect(existsSync(stray)).toBe(true);
+      expect(await t.run(() => media.sweepOrphans(Date.now() + 2 * 3600_000))).toBe(1);
+      expect(existsSync(stray)).toBe(false);
+      expect(readdirSync(join(t.dir, 'media')).sort()).toEqual(kept.sort());
+    });
+
+    it('deletes the objects with the image', async () => {
+      const image = png(30, 20, 8);
+      const { id } = (await upload(agent, csrf, image, 'gone.png').expect(201)).body as UploadAnswer;
+      expect(existsSync(join(t.dir, 'media', `${sha256(image)}.png`))).toBe(true);
+      await agent.post(`/admin/media/${id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
+      expect(readdirSync(join(t.dir, 'media')).filter((n) => n.startsWith(sha256(image)))).toEqual([]);
+    });
+  });
+
+  describe('in production: a prefix of the blog bucket (strict stand-in)', () => {
+    let gcs: GcsStandIn;
+    let t: TestApp;
+    let agent: Agent;
+    let csrf: string;
+    const saved: Record<string, string | undefined> = {};
+    const objects = () => [...gcs.objects('blog').keys()].filter((k) => k.startsWith('site/media/'));
+
+    beforeAll(async () => {
+      gcs = await startGcsStandIn({ buckets: ['blog'] });
+      for (const [key, value] of Object.entries(gcs.env)) {
+        saved[key] = process.env[key];
+        process.env[key] = value;
+      }
+      t = await startTestApp({ MEDIA_STORE_URL: 'gcs://blog/site/media' });
+      ({ agent, csrf } = await loggedInAgent(t));
+    });
+    afterAll(async () => {
+      await t.close();
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      await gcs.stop();
+    });
+    afterEach(() => expect(gcs.unexpected()).toEqual([]));
+
+    it('acknowledges an upload once the object is in the bucket, immutable, named by its hash', async () => {
+      const image = png(200, 100, 11);
+      const { url } = (await upload(agent, csrf, image, 'bucket.png').expect(201)).body as UploadAnswer;
+      const stored = gcs.object('blog', `site/media/${sha256(image)}.png`);
+      expect(stored?.data.equals(image)).toBe(true);
+      expect(stored?.contentType).toBe('image/png');
+      expect(stored?.fields.cacheControl).toBe('public, max-age=31536000, immutable');
+      expect(statSync(t.databasePath).size).toBeLessThan(1024 * 1024);
+
+      const downloads = () => gcs.requests.filter((r) => r.method === 'GET' && r.path.includes('bucket')).length;
+      const first = await request(t.server).get(url).buffer(true).parse(bytes).expect(200);
+      expect((first.body as Buffer).equals(image)).toBe(true);
+      const reads = gcs.requests.filter((r) => r.method === 'GET' && r.path.includes(sha256(image))).length;
+      expect(reads).toBe(1);
+      // Hot: the next readers are served from memory.
+      for (let i = 0; i < 5; i++) await request(t.server).get(url).expect(200);
+      expect(gcs.requests.filter((r) => r.method === 'GET' && r.path.includes(sha256(image))).length).toBe(reads);
+      expect(downloads()).toBeGreaterThanOrEqual(0);
+    });
+
+    it('stores nothing when the bucket refuses the write: no row, no object, a 5xx with a message', async () => {
+      const image = png(64, 64, 12);
+      const before = objects();
+      gcs.failNext(Infinity, { status: 503, match: (r) => r.method === 'POST' && r.path.startsWith('/upload/') });
+      try {
+        const res = await upload(agent, csrf, image, 'refused.png');
+        expect(res.status).toBeGreaterThanOrEqual(500);
+        expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js/);
+      } finally {
+        gcs.clearFaults();
+      }
+      expect(mediaRows(t.databasePath).map((r) => r.sha256)).not.toContain(sha256(image));
+      expect(objects()).toEqual(before);
+    });
+  });
+
+  describe('db:pull brings the images a pulled database names', () => {
+    it('copies them from the bucket into the folder beside the file, once, and leaves strays behind', async () => {
+      const gcs = await startGcsStandIn({ buckets: ['blog'] });
+      const saved = Object.fromEntries(Object.keys(gcs.env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, gcs.env);
+      const t = await startTestApp({ MEDIA_STORE_URL: 'gcs://blog/site/media' });
+      try {
+        const { agent, csrf } = await loggedInAgent(t);
+        const images = [png(20, 10, 31), png(30, 10, 32)];
+        for (const [i, img] of images.entries()) await upload(agent, csrf, img, `pulled-${i}.png`).expect(201);
+        gcs.putObject('blog', `site/media/${'b'.repeat(64)}.png`, png(2, 2, 33));
+        const inBucket = [...gcs.objects('blog').keys()].filter(
+          (k) => k.startsWith('site/media/') && !k.includes('b'.repeat(64)),
+        );
+        const folder = join(t.dir, 'pulled-media');
+        const from = new GcsMediaStore('blog', 'site/media');
+        const to = new FolderMediaStore(folder);
+        expect(await pullMedia(t.databasePath, from, to)).toEqual({ copied: inBucket.length, present: 0 });
+        expect(readdirSync(folder).sort()).toEqual(inBucket.map((k) => k.slice('site/media/'.length)).sort());
+        for (const img of images) expect(readFileSync(join(folder, `${sha256(img)}.png`)).equals(img)).toBe(true);
+        expect(await pullMedia(t.databasePath, from, to)).toEqual({ copied: 0, present: inBucket.length });
+        expect(gcs.unexpected()).toEqual([]);
+      } finally {
+        await t.close();
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+        await gcs.stop();
+      }
+    });
+  });
+
+  describe('the move of existing BLOBs out of the database', () => {
+    it('moves every image at boot, keeps ids, URLs and bytes, and resumes after an interrupted start', async () => {
+      const gcs = await startGcsStandIn({ buckets: ['blog'] });
+      const saved = Object.fromEntries(Object.keys(gcs.env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, gcs.env);
+      let first: TestApp | null = null;
+      try {
+        first = await startTestApp();
+        const databasePath = first.databasePath;
+        await first.app.close();
+        // The database as a blog before this change had it: the old table, bytes inside.
+        const images = [png(40, 30, 21), png(50, 30, 22), png(60, 30, 23)];
+        const db = new Database(databasePath);
+        db.exec(`drop table media;
+          create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
+          create unique index media_sha256_unique on media (sha256);
+          delete from mikro_orm_migrations where name like '%media_store';`);
+        const insert = db.prepare(
+          'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        );
+        images.forEach((img, i) =>
+          insert.run(i + 1, `old-${i}.png`, 'image/png', img.length, sha256(img), 40, 30, img, Date.now()),
+        );
+        // Id 4 existed once and was deleted: it must never be given again.
+        insert.run(4, 'deleted.png', 'image/png', 1, 'f'.repeat(64), 1, 1, Buffer.from('x'), Date.now());
+        db.prepare('delete from media where id = 4').run();
+        db.close();
+
+        const env = { DATABASE_PATH: databasePath, MEDIA_STORE_URL: 'gcs://blog/media' };
+        // From the second object write on, the bucket refuses: the blog still starts, having moved
+        // one image, and serves the others from the database.
+        let writes = 0;
+        gcs.failNext(Infinity, {
+          status: 403,
+          match: (r) => r.method === 'POST' && r.path.startsWith('/upload/') && ++writes >= 2,
+        });
+        const interrupted = await startTestApp(env);
+        try {
+          const afterFailure = mediaRows(databasePath);
+          expect(afterFailure.filter((r) => r.data === null).map((r) => r.id)).toEqual([1]);
+          expect(afterFailure.filter((r) => r.data !== null).map((r) => r.id)).toEqual([2, 3]);
+          for (const [i, img] of images.entries()) {
+            const res = await request(interrupted.server)
+              .get(`/media/${i + 1}/old-${i}.png`)
+              .buffer(true)
+              .parse(bytes)
+              .expect(200);
+            expect((res.body as Buffer).equals(img)).toBe(true);
+          }
+        } finally {
+          gcs.clearFaults();
+          await interrupted.app.close();
+        }
+
+        const t = await startTestApp(env);
+        try {
+          expect(mediaRows(databasePath).map((r) => ({ id: r.id, moved: r.data === null }))).toEqual([
+            { id: 1, moved: true },
+            { id: 2, moved: true },
+            { id: 3, moved: true },
+          ]);
+          for (const [i, img] of images.entries()) {
+            expect(gcs.object('blog', `media/${sha256(img)}.png`)?.data.equals(img)).toBe(true);
+            const res = await request(t.server)
+              .get(`/media/${i + 1}/old-${i}.png`)
+              .buffer(true)
+              .parse(bytes)
+              .expect(200);
+            expect((res.body as Buffer).equals(img)).toBe(true);
+          }
+          const { agent, csrf } = await loggedInAgent(t);
+          const next = (await upload(agent, csrf, png(9, 9, 24), 'new.png').expect(201)).body as UploadAnswer;
+          expect(next.id).toBe(5);
+        } finally {
+          await t.close();
+        }
+        const injected = (r: { injected?: boolean; status: number }) => r.status === 403;
+        expect(gcs.unexpected(injected)).toEqual([]);
+      } finally {
+        await first?.close().catch(() => undefined);
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+        await gcs.stop();
+      }
+    });
+  });
+});
