@@ -81,7 +81,7 @@ describe('peak memory under load', () => {
         { path: '/posts/post-7' },
       ],
     });
-    // The upload first, then the import, then a database download (the largest copy, while the
+    // The upload during the read load, then the import, then a database download (the largest copy, while the
     // import's WAL and shadow WAL are still held). Not during the import: it holds the app's one
     // SQLite connection for its whole transaction, so the download's session check waits for it and
     // fails after knex's 60 s acquire timeout (500) when the import takes longer (seen here).
@@ -101,6 +101,9 @@ describe('peak memory under load', () => {
         body: form,
       });
       mark(`upload ${uploaded.status}`);
+      // The import after the read load: while its transaction holds the app's one connection, a
+      // read that misses the page cache or flushes view counts waits for it (past autocannon's 10 s).
+      await load;
       const importForm = new FormData();
       importForm.append('files', new Blob([new Uint8Array(importJson)], { type: 'application/json' }), 'export.json');
       const importing = fetch(`${s!.cloudRun.url}/admin/backup/import?_csrf=${encodeURIComponent(csrf)}`, {
