@@ -217,7 +217,16 @@ describe('service.yaml', () => {
       (s) => (annotations(tpl(s))['run.googleapis.com/cpu-throttling'] = 'false'),
       'cpu-throttling must be "true"',
     ],
-    ['1Gi memory', (s) => ((at(container(s), 'resources', 'limits') as Obj).memory = '1Gi'), 'memory limit must be "512Mi"'],
+    ['1Gi memory', (s) => ((at(container(s), 'resources', 'limits') as Obj).memory = '1Gi'), 'memory limit must be "2Gi"'],
+    [
+      'no heap cap',
+      (s) =>
+        (container(s).env as Obj[]).splice(
+          (container(s).env as Obj[]).findIndex((e) => e.name === 'NODE_OPTIONS'),
+          1,
+        ),
+      'NODE_OPTIONS must cap the JS heap',
+    ],
     ['no containerConcurrency', (s) => delete spec(s).containerConcurrency, 'containerConcurrency must be set'],
     ['no timeoutSeconds', (s) => delete spec(s).timeoutSeconds, 'timeoutSeconds must be set'],
     [

@@ -34,7 +34,9 @@ export class FrontProxy {
 
   async listen(port: number): Promise<void> {
     const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
+    // Google's front end keeps an idle client connection 610 s (the load balancers' documented HTTP
+    // keepalive timeout). 5 s here reset a client that reused its connection after a busy moment.
+    server.keepAliveTimeout = 610_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);
@@ -105,6 +107,7 @@ export class FrontProxy {
       up.pipe(res);
     });
     upstream.on('error', (err) => {
+      if (process.env.CLOUD_RUN_LOG) process.stdout.write(`front proxy: ${req.method} ${req.url}: upstream ${err.message}\n`);
       if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' }).end(`upstream error: ${err.message}\n`);
       else res.destroy();
     });

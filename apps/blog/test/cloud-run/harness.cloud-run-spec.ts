@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { InstanceCgroups } from './cgroups.js';
-import { renderServiceSpec } from './service-spec.js';
+import { parseQuantity, renderServiceSpec } from './service-spec.js';
 import { sleep } from './scenario.js';
 
 /**
@@ -89,13 +89,13 @@ describe('the local Cloud Run itself', () => {
     });
     expect(yaml.split('\n').filter((line) => !line.trim().startsWith('#'))).not.toContainEqual(expect.stringMatching(/\$\{/));
     const source = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'service.yaml'), 'utf8');
-    expect(spec.memoryBytes).toBe(Number(/memory: (\d+)Mi/.exec(source)![1]) * 2 ** 20);
+    expect(spec.memoryBytes).toBe(parseQuantity(/^\s*memory: (\S+)$/m.exec(source)![1]));
     expect(spec.maxScale).toBe(1);
     expect(spec.cpuThrottling).toBe(true);
     expect(spec.env.LITESTREAM_REPLICA_URL).toBe('gcs://b/inkstone.db');
-    expect(spec.secretEnv.SESSION_SECRET).toBe('inkstone-session-secret');
+    expect(spec.secretEnv.SESSION_SECRET).toEqual({ secret: 'inkstone-session-secret', version: 'latest' });
     expect(spec.secretFiles).toEqual([
-      { mountPath: '/secrets/admin', files: [{ path: 'password', secret: 'inkstone-admin-password' }] },
+      { mountPath: '/secrets/admin', files: [{ path: 'password', secret: 'inkstone-admin-password', version: 'latest' }] },
     ]);
     expect(spec.startupProbe.path).toBe('/healthz');
   });

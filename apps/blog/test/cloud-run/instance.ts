@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 import { InstanceCgroups } from './cgroups.js';
 import { ContainerRoot, type ImageConfig } from './container-root.js';
+import { type MemoryBreakdown, sampleMemory } from './memory-breakdown.js';
+import { resolveSecrets, type SecretManagerStandIn } from './platform-secrets.js';
 import type { ServiceSpec } from './service-spec.js';
 
 /** Cloud Run's grace period between SIGTERM and SIGKILL. */
@@ -33,8 +35,8 @@ export interface InstanceOptions {
   service: string;
   image: ImageConfig;
   spec: ServiceSpec;
-  /** Secret Manager's values, by secret name (version latest). */
-  secrets: Record<string, string>;
+  /** Secret Manager, where the platform reads the versions service.yaml names at each start. */
+  secretManager: SecretManagerStandIn;
   port: number;
   /** Extra variables the shared loopback network needs (HOST, LITESTREAM_ADDR, STORAGE_EMULATOR_HOST). */
   platformEnv: Record<string, string>;
@@ -83,6 +85,11 @@ export class Instance {
     return this.out;
   }
 
+  /** Where the instance's memory is now: processes, tmpfs by path (null once its root is gone). */
+  memoryBreakdown(): MemoryBreakdown | null {
+    return this.root ? sampleMemory(this.cgroups, this.root.path, WRITABLE_PATHS) : null;
+  }
+
   /** Creates the root and starts the image's command; the startup probe runs in the background. */
   static async start(options: InstanceOptions): Promise<Instance> {
     const instance = new Instance(options);
@@ -101,17 +108,14 @@ export class Instance {
   }
 
   private async launch(): Promise<void> {
-    const { image, spec, secrets, name } = this.options;
-    const secret = (id: string) => {
-      const value = secrets[id];
-      if (value === undefined) throw new Error(`secret ${id} has no version in the Secret Manager stand-in`);
-      return value;
-    };
+    const { image, spec, name } = this.options;
+    // Before anything else: an instance whose secrets cannot be read never starts.
+    const secret = await resolveSecrets(spec, this.options.secretManager, this.options.revision);
     this.root = await ContainerRoot.create(image, `inkstone-cloud-run-${name}`, WRITABLE_PATHS);
     for (const volume of spec.secretFiles) {
       await this.root.mountSecretFiles(
         volume.mountPath,
-        volume.files.map((f) => ({ path: f.path, value: secret(f.secret) })),
+        volume.files.map((f) => ({ path: f.path, value: secret(f) })),
       );
     }
     const user = this.root.user(image.user);
@@ -122,7 +126,7 @@ export class Instance {
       env[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     Object.assign(env, spec.env);
-    for (const [key, id] of Object.entries(spec.secretEnv)) env[key] = secret(id);
+    for (const [key, ref] of Object.entries(spec.secretEnv)) env[key] = secret(ref);
     // What Cloud Run sets in every container (PORT is the instance's own port here: one loopback for all).
     Object.assign(env, {
       PORT: String(this.options.port),

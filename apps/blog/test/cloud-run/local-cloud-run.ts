@@ -8,6 +8,7 @@ import { FrontProxy } from './front-proxy.js';
 import { Instance, type InstanceReport } from './instance.js';
 import { sweepLeftovers } from './leftovers.js';
 import { Meter } from './meter.js';
+import type { SecretManagerStandIn } from './platform-secrets.js';
 import { renderServiceSpec, type ServiceSpec } from './service-spec.js';
 
 export const DEFAULT_IMAGE = process.env.CLOUD_RUN_IMAGE ?? 'localhost/inkstone:local';
@@ -16,8 +17,8 @@ export const ADMIN_USERNAME = 'admin';
 export interface LocalCloudRunOptions {
   gcs: GcsStandIn;
   bucket: string;
-  /** Secret Manager's values by secret name (the `latest` version); see defaultSecrets(). */
-  secrets: Record<string, string>;
+  /** Secret Manager (the project's gRPC stand-in), read at each instance start (platform-secrets.ts). */
+  secretManager: SecretManagerStandIn;
   image?: string;
   /** Changes to the rendered service (a test that breaks a rule on purpose). */
   editSpec?: (spec: ServiceSpec) => void;
@@ -82,10 +83,6 @@ export class LocalCloudRun {
     return self;
   }
 
-  get adminPassword(): string {
-    return this.options.secrets['inkstone-admin-password'];
-  }
-
   /** The instance that has the traffic now (null when scaled to zero). */
   get current(): Instance | null {
     return this.serving;
@@ -131,7 +128,7 @@ export class LocalCloudRun {
       service: 'inkstone',
       image: this.imageConfig,
       spec: this.spec,
-      secrets: this.options.secrets,
+      secretManager: this.options.secretManager,
       port,
       platformEnv: {
         // One loopback for every instance here (Cloud Run gives each its own network): keep the

@@ -7,6 +7,7 @@ import { HttpAdmin } from '../support/http-admin.js';
 import { assertBuilt } from '../support/process.js';
 import { inspectDatabase, leaseRaceOrAbsentAt, restoreInto } from '../support/rollout.js';
 import { ADMIN_USERNAME, defaultSecrets, LocalCloudRun, type LocalCloudRunOptions } from './local-cloud-run.js';
+import { type SecretManagerStandIn, startSecretsFor } from './platform-secrets.js';
 
 export type SaveOutcome = 'replicated' | 'pending' | 'refused' | 'failed';
 
@@ -15,6 +16,9 @@ export interface Scenario {
   bucket: string;
   replicaUrl: string;
   cloudRun: LocalCloudRun;
+  /** Where the platform reads the service's secrets (each as version 1 of defaultSecrets() unless given). */
+  secretManager: SecretManagerStandIn;
+  adminPassword: string;
   dir: string;
   /** A logged-in admin talking to the front proxy. */
   admin(): Promise<HttpAdmin>;
@@ -22,17 +26,26 @@ export interface Scenario {
 }
 
 /** A GCS stand-in, a bucket and the service deployed on the local Cloud Run (no instance yet). */
-export async function startScenario(options: Partial<LocalCloudRunOptions> & { gcs?: GcsStandIn } = {}): Promise<Scenario> {
+export async function startScenario(
+  options: Partial<LocalCloudRunOptions> & { gcs?: GcsStandIn; adminPassword?: string } = {},
+): Promise<Scenario> {
   assertBuilt();
   const bucket = options.bucket ?? 'inkstone-cloud-run';
   const gcs = options.gcs ?? (await startGcsStandIn());
   gcs.createBucket(bucket);
   const dir = mkdtempSync(join(tmpdir(), 'inkstone-cloud-run-'));
+  const secrets = defaultSecrets();
+  const adminPassword = options.adminPassword ?? secrets['inkstone-admin-password'];
+  const secretManager = options.secretManager ?? (await startSecretsFor(secrets));
+  const stopOwn = async () => {
+    if (!options.gcs) await gcs.stop();
+    if (!options.secretManager) await secretManager.stop();
+  };
   let cloudRun: LocalCloudRun;
   try {
-    cloudRun = await LocalCloudRun.create({ secrets: defaultSecrets(), ...options, gcs, bucket });
+    cloudRun = await LocalCloudRun.create({ ...options, secretManager, gcs, bucket });
   } catch (err) {
-    if (!options.gcs) await gcs.stop();
+    await stopOwn();
     throw err;
   }
   let closed = false;
@@ -41,12 +54,14 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
     bucket,
     replicaUrl: `gcs://${bucket}/inkstone.db`,
     cloudRun,
+    secretManager,
+    adminPassword,
     dir,
     async admin() {
       // A cold start can take longer than one admin request's timeout on a loaded machine.
       await cloudRun.warm();
       const admin = new HttpAdmin(cloudRun.url);
-      await admin.login(ADMIN_USERNAME, cloudRun.adminPassword);
+      await admin.login(ADMIN_USERNAME, adminPassword);
       return admin;
     },
     async close() {
@@ -64,7 +79,7 @@ export async function startScenario(options: Partial<LocalCloudRunOptions> & { g
         const unexpected = gcs.unexpected(leaseRaceOrAbsentAt('inkstone.db'));
         if (unexpected.length) throw new Error(`the bucket refused or did not know: ${JSON.stringify(unexpected, null, 1)}`);
       } finally {
-        if (!options.gcs) await gcs.stop();
+        await stopOwn();
         rmSync(dir, { recursive: true, force: true });
       }
     },

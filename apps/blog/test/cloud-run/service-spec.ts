@@ -9,10 +9,10 @@ import { ROOT } from '../support/process.js';
 export interface ServiceSpec {
   /** Plain env values. */
   env: Record<string, string>;
-  /** Env vars filled from Secret Manager: name → secret name (version `latest` only, as in service.yaml). */
-  secretEnv: Record<string, string>;
-  /** Secret volumes: files to mount, path in the instance → secret name. */
-  secretFiles: { mountPath: string; files: { path: string; secret: string }[] }[];
+  /** Env vars filled from Secret Manager: name → the secret and version (`latest` or a number). */
+  secretEnv: Record<string, SecretRef>;
+  /** Secret volumes: files to mount, path in the instance → the secret and version. */
+  secretFiles: { mountPath: string; files: ({ path: string } & SecretRef)[] }[];
   containerPort: number;
   memoryBytes: number;
   concurrency: number;
@@ -21,6 +21,13 @@ export interface ServiceSpec {
   /** run.googleapis.com/cpu-throttling: CPU only while a request is served. */
   cpuThrottling: boolean;
   startupProbe: StartupProbe;
+}
+
+/** A secret as service.yaml names it: `secretKeyRef` {name, key} or a volume item's key. */
+export interface SecretRef {
+  secret: string;
+  /** `latest` or a version number, as Cloud Run accepts. */
+  version: string;
 }
 
 export interface StartupProbe {
@@ -78,12 +85,11 @@ export function readServiceSpec(text: string): ServiceSpec {
   const template = doc.spec.template;
   const [container] = template.spec.containers;
   const env: Record<string, string> = {};
-  const secretEnv: Record<string, string> = {};
+  const secretEnv: Record<string, SecretRef> = {};
   for (const entry of container.env ?? []) {
     if (entry.valueFrom) {
-      if (entry.valueFrom.secretKeyRef.key !== 'latest')
-        throw new Error(`${entry.name}: only version "latest" is supported here`);
-      secretEnv[entry.name] = entry.valueFrom.secretKeyRef.name;
+      const { name, key } = entry.valueFrom.secretKeyRef;
+      secretEnv[entry.name] = { secret: name, version: secretVersion(key, entry.name) };
     } else env[entry.name] = entry.value ?? '';
   }
   const secretFiles = (container.volumeMounts ?? []).map((mount) => {
@@ -91,10 +97,11 @@ export function readServiceSpec(text: string): ServiceSpec {
     if (!volume?.secret) throw new Error(`volume ${mount.name}: only secret volumes are supported`);
     return {
       mountPath: mount.mountPath,
-      files: volume.secret.items.map((item) => {
-        if (item.key !== 'latest') throw new Error(`${mount.name}: only version "latest" is supported here`);
-        return { path: item.path, secret: volume.secret.secretName };
-      }),
+      files: volume.secret.items.map((item) => ({
+        path: item.path,
+        secret: volume.secret.secretName,
+        version: secretVersion(item.key, mount.name),
+      })),
     };
   });
   const probe = container.startupProbe ?? {};
@@ -121,6 +128,13 @@ export function readServiceSpec(text: string): ServiceSpec {
       failureThreshold: probe.failureThreshold ?? 3,
     },
   };
+}
+
+/** Cloud Run takes `latest` or a version number as a secret's key; anything else is refused at deploy. */
+function secretVersion(key: string, where: string): string {
+  if (key !== 'latest' && !/^[1-9]\d*$/.test(key))
+    throw new Error(`${where}: secret version must be "latest" or a number, got "${key}"`);
+  return key;
 }
 
 /** Kubernetes quantities as service.yaml uses them: 512Mi, 1Gi, 2G. */

@@ -219,7 +219,7 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
   const containers = asArray(at(spec, 'containers'));
   if (containers.length !== 1) p.push(`expected one container, got ${containers.length}`);
   const c = containers[0];
-  expectValue('memory limit', at(c, 'resources', 'limits', 'memory'), '512Mi');
+  expectValue('memory limit', at(c, 'resources', 'limits', 'memory'), '2Gi');
   const port = at(c, 'ports', 0, 'containerPort');
   expectValue('containerPort', port, 8080);
   const probe = at(c, 'startupProbe', 'httpGet');
@@ -243,6 +243,10 @@ export function cloudRunProblems(svc: unknown, contract: ReadonlySet<string>): s
     if (typeof e.value === 'string' && /^[A-Za-z0-9+/_=-]{32,}$/.test(e.value))
       p.push(`env ${e.name} looks like a literal secret`);
   }
+  // V8 sizes its heap from the host's memory, not the instance's limit: without a cap, a large import
+  // grows the heap until the kernel kills the instance (the Cloud Run memory scenario).
+  if (!/--max-old-space-size=\d+/.test(String(at(env.get('NODE_OPTIONS'), 'value') ?? '')))
+    p.push('env NODE_OPTIONS must cap the JS heap with --max-old-space-size (V8 does not see the memory limit)');
   const passwordFile = at(env.get('ADMIN_PASSWORD_FILE'), 'value');
   if (typeof passwordFile !== 'string') p.push('env ADMIN_PASSWORD_FILE must point to a file in a mounted secret volume');
   else p.push(...secretFileProblems(passwordFile, c, spec));
