@@ -2,7 +2,7 @@ import { Body, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 import { AdminGuard } from '@app/auth';
-import { LIMITS, renderMarkdown } from '@app/content';
+import { LIMITS, MediaService, renderMarkdown } from '@app/content';
 
 import { field, type FormBody } from './forms.js';
 import { AdminController, NotAWrite } from './writes/admin-controller.decorator.js';
@@ -14,11 +14,15 @@ import { AdminController, NotAWrite } from './writes/admin-controller.decorator.
 @AdminController('preview')
 @UseGuards(AdminGuard)
 export class PreviewController {
+  constructor(private readonly media: MediaService) {}
+
   @Post()
   @NotAWrite()
   @HttpCode(200)
   async preview(@Body() body: FormBody, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { html, wordCount, readingMinutes } = await renderMarkdown(field(body, 'markdown').slice(0, LIMITS.markdown));
+    const markdown = field(body, 'markdown').slice(0, LIMITS.markdown);
+    // The same image facts as at save (sizes, renditions), so the preview is what readers get.
+    const { html, wordCount, readingMinutes } = await renderMarkdown(markdown, await this.media.imagesIn(markdown));
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ html, wordCount, readingMinutes });
       return;

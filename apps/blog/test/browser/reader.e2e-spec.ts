@@ -63,14 +63,17 @@ describe('the reader in a browser', () => {
       const image = page.locator('.prose img');
       await image.evaluate((img: HTMLImageElement) => img.decode());
       const fit = await image.evaluate((img: HTMLImageElement) => ({
-        natural: img.naturalWidth,
+        declared: [img.getAttribute('width'), img.getAttribute('height')],
+        loaded: img.currentSrc,
         shown: img.getBoundingClientRect().width,
         ratio: img.getBoundingClientRect().width / img.getBoundingClientRect().height,
         column: img.closest('.prose')!.clientWidth,
       }));
-      expect(fit.natural).toBe(1600);
+      // The 1600 px original is declared (no layout shift), and the browser took a rendition sized for the column.
+      expect(fit.declared).toEqual(['1600', '400']);
+      expect(fit.loaded).toMatch(/-\d+w\.(avif|webp)$/);
       expect(fit.shown).toBeLessThanOrEqual(fit.column);
-      expect(fit.shown).toBeLessThan(fit.natural);
+      expect(fit.shown).toBeLessThan(1600);
       expect(fit.ratio).toBeCloseTo(4, 1); // scaled, not squashed
 
       const code = await page.locator('.prose pre').evaluate((pre) => ({
