@@ -88,10 +88,11 @@ describe('the author in a browser', () => {
     expect(await preview.locator('h2').textContent()).toContain('A heading from the browser');
     expect(await preview.locator('pre code').textContent()).toContain('const answer: number = 42;');
     expect(await preview.locator('table td').allTextContents()).toEqual(['Mars', '2']);
-    // The pasted image really is served: the browser decoded it at its true size.
-    await page.waitForFunction(
-      () => (document.querySelector('[data-preview] img[src$="/mars.png"]') as HTMLImageElement).naturalWidth === 40,
-    );
+    // The pasted image really is served and decoded (a rendition, through srcset), declared at its true size.
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-preview] img[src$="/mars.png"]') as HTMLImageElement | null;
+      return !!img && img.complete && img.naturalWidth > 0 && img.getAttribute('width') === '40';
+    });
     expect(await page.locator('[data-status]').textContent()).toMatch(/\d+ words · 1 min read/);
     previewHtml = await preview.innerHTML();
 
