@@ -8,6 +8,7 @@ import request from 'supertest';
 import { MediaService } from '@app/content';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
+import { bytes } from './support/media-http.js';
 import { PNG_SIGNATURE, png, pngChunk, pngIhdr } from './support/media-images.js';
 import { animatedGif, metadataOf, photo } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -21,12 +22,6 @@ interface UploadAnswer {
   width: number;
   height: number;
 }
-
-const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-};
 
 describe('renditions and what readers get', () => {
   let t: TestApp;

@@ -13,6 +13,7 @@ import { GcsMediaStore } from '../src/media/gcs-media-store.js';
 import { pullMedia } from '../src/media/pull-media.js';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
+import { bytes } from './support/media-http.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { png } from './support/media-images.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -21,13 +22,6 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 jest.setTimeout(90_000);
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Reads any response body as raw bytes. */
-const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-};
 
 interface UploadAnswer {
   id: number;

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { MAX_UPLOAD_BYTES, MediaService } from '@app/content';
 
 import { type Agent, csrfFrom, loggedInAgent } from './support/admin-agent.js';
-import { rawGet } from './support/media-http.js';
+import { rawGet, bytes } from './support/media-http.js';
 import { gif, jpeg, png, PNG_SIGNATURE, pngIhdr, pngOfSize, webp } from './support/media-images.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -20,13 +20,6 @@ interface UploadAnswer {
   width: number;
   height: number;
 }
-
-/** Reads any response body as raw bytes. */
-const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-};
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

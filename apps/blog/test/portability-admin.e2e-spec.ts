@@ -8,6 +8,7 @@ import request from 'supertest';
 import { MediaService, SettingsService } from '@app/content';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
+import { bytes } from './support/media-http.js';
 import { png } from './support/media-images.js';
 import { contentState, FIXTURES, withoutExportedAt } from './support/portability.js';
 import { freePort, type RunningProcess, startMain, waitForHttp } from './support/process.js';
@@ -16,11 +17,6 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 jest.setTimeout(30_000);
 
 /** Any response body as raw bytes. */
-const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-};
 
 /** The fixture folder as a browser sends a chosen folder: one part per file, named by its path. */
 function folderParts(folder: string): { path: string; data: Buffer }[] {

@@ -2,6 +2,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type request from 'supertest';
 
 /**
  * A GET with the path sent exactly as written: supertest (through WHATWG URL) would resolve
@@ -26,3 +27,10 @@ export async function rawGet(app: NestExpressApplication, path: string): Promise
     await new Promise((resolve) => server.close(resolve));
   }
 }
+
+/** Reads any response body as raw bytes (supertest's `.buffer(true).parse(bytes)`). */
+export const bytes = (res: request.Response, done: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+};
