@@ -90,6 +90,27 @@ describe('image bytes outside the database', () => {
       await agent.post(`/admin/media/${id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
       expect(readdirSync(join(t.dir, 'media')).filter((n) => n.startsWith(sha256(image)))).toEqual([]);
     });
+
+    it('refuses an export before its first byte when an image has lost its bytes, naming the image', async () => {
+      const image = png(40, 30, 9);
+      const { id } = (await upload(agent, csrf, image, 'lost.png').expect(201)).body as UploadAnswer;
+      const object = join(t.dir, 'media', `${sha256(image)}.png`);
+      const kept = readFileSync(object);
+      const { unlinkSync, writeFileSync } = await import('node:fs');
+      unlinkSync(object);
+      try {
+        // Not a download cut short (or one that never ends): an answer the author can act on.
+        const res = await agent.get('/admin/backup/export').expect(409);
+        expect(res.headers['content-disposition']).toBeUndefined();
+        expect(res.text).toContain(`${id} (lost.png)`);
+        expect(res.text).toContain('The export was not started');
+      } finally {
+        writeFileSync(object, kept);
+      }
+      const whole = await agent.get('/admin/backup/export').buffer(true).parse(bytes).expect(200);
+      expect((JSON.parse((whole.body as Buffer).toString()) as { media: { id: number }[] }).media.map((m) => m.id)).toContain(id);
+      await agent.post(`/admin/media/${id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
+    });
   });
 
   describe('in production: a prefix of the blog bucket (strict stand-in)', () => {

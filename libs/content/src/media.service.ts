@@ -43,6 +43,11 @@ export class MediaInUseError extends ContentError {
   readonly status = 409;
 }
 
+/** Images whose rows exist but whose original is in neither the store nor the database. */
+export class MediaBytesMissingError extends ContentError {
+  readonly status = 409;
+}
+
 /** An image without its bytes. */
 export type StoredMedia = Omit<Media, 'data'>;
 export interface MediaUse {
@@ -183,6 +188,16 @@ export class MediaService {
     const legacy = await this.em.fork().findOne(Media, media.id, { populate: ['data'] });
     if (legacy?.data) return Buffer.from(legacy.data);
     throw new ContentNotFoundError(`The bytes of image ${media.id} (${media.filename}) are missing from ${this.store.location}.`);
+  }
+
+  /**
+   * The images whose original is missing: in neither the store nor (legacy rows) the database.
+   * One listing of the store, not a read per image: an export checks this before its first byte.
+   */
+  async missingOriginals(): Promise<StoredMedia[]> {
+    const stored = new Set((await this.store.list()).map((o) => o.key));
+    const rows = await this.em.fork().find(Media, { data: null }, { exclude: ['data'], orderBy: { id: 'asc' } });
+    return rows.filter((m) => !stored.has(originalKey(m.sha256, extensionOf(m.contentType))));
   }
 
   /** Removes an image's objects if no row names its hash (any more). */

@@ -97,9 +97,10 @@ export class AdminBackupController {
   /** The whole blog as one JSON document, written to the response record by record. */
   @Get('export')
   async export(@Res() res: Response): Promise<void> {
+    const chunks = await this.exporter.open();
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="inkstone-export-${day()}.json"`);
-    await pipeline(Readable.from(this.exporter.chunks()), res);
+    await pipeline(Readable.from(chunks), res);
   }
 
   /**

@@ -27,7 +27,9 @@ if (!existsSync(databasePath)) fail(`There is no database at ${databasePath} (se
 const out = resolve(args.out);
 const partial = `${out}.partial`;
 try {
-  await withContent(databasePath, (app) => pipeline(Readable.from(app.get(ExportService).chunks()), createWriteStream(partial)));
+  await withContent(databasePath, async (app) =>
+    pipeline(Readable.from(await app.get(ExportService).open()), createWriteStream(partial)),
+  );
   await rename(partial, out);
   process.stdout.write(`Exported ${databasePath} to ${out}\n`);
 } catch (err) {

@@ -130,6 +130,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   });
 }
 
+const GCS_URL = /^gcs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])\/(.+?)\/*$/;
+
+/** A gcs:// replica's default media store: the prefix `media` next to the replica's path. */
+export function mediaBesideReplica(replica: string): MediaStoreConfig | null {
+  const match = GCS_URL.exec(replica);
+  if (!match) return null;
+  const parent = posix.dirname(match[2]);
+  return { kind: 'gcs', bucket: match[1], prefix: parent === '.' ? 'media' : `${parent}/media` };
+}
+
 /**
  * MEDIA_STORE_URL: `gcs://bucket/prefix` or a folder. Unset: beside the database — the folder
  * `media/` next to the file locally, or, with a gcs:// replica, the prefix `media` next to the
@@ -142,10 +152,9 @@ function parseMediaStore(
   cwd: string,
   problems: string[],
 ): MediaStoreConfig {
-  const gcs = (url: string) => /^gcs:\/\/([a-z0-9][a-z0-9._-]{1,221}[a-z0-9])\/(.+?)\/*$/.exec(url);
   if (raw !== undefined) {
     if (raw.startsWith('gcs://')) {
-      const match = gcs(raw);
+      const match = GCS_URL.exec(raw);
       if (match) return { kind: 'gcs', bucket: match[1], prefix: match[2] };
       problems.push('MEDIA_STORE_URL must look like gcs://bucket/prefix or be a folder path.');
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
@@ -154,11 +163,8 @@ function parseMediaStore(
       return { kind: 'folder', path: isAbsolute(raw) ? raw : resolve(cwd, raw) };
     }
   }
-  const fromReplica = replica ? gcs(replica) : null;
-  if (fromReplica) {
-    const parent = posix.dirname(fromReplica[2]);
-    return { kind: 'gcs', bucket: fromReplica[1], prefix: parent === '.' ? 'media' : `${parent}/media` };
-  }
+  const fromReplica = replica ? mediaBesideReplica(replica) : null;
+  if (fromReplica) return fromReplica;
   const beside = databasePath === ':memory:' ? resolve(cwd, 'data') : dirname(databasePath);
   return { kind: 'folder', path: resolve(beside, 'media') };
 }

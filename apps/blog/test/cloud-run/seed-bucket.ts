@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { mediaBesideReplica } from '../../src/config/config.js';
 import { startInstance } from '../support/container.js';
 import type { GcsStandIn } from '../support/gcs-stand-in.js';
 import { ROOT } from '../support/process.js';
@@ -33,6 +34,15 @@ export async function seedDatabaseFile(path: string, posts: number, bytes: numbe
  * (writer lease, Litestream), on that file, until its snapshot is uploaded; then SIGTERM.
  */
 export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
+  // A running blog's images are in the bucket too (its media prefix), not beside the file: the
+  // seeder writes them beside it, as a local blog would.
+  const media = join(dirname(databasePath), 'media');
+  const store = mediaBesideReplica(replicaUrl);
+  if (existsSync(media) && store?.kind === 'gcs') {
+    for (const name of readdirSync(media)) {
+      gcs.putObject(store.bucket, `${store.prefix}/${name}`, readFileSync(join(media, name)), 'image/png');
+    }
+  }
   const instance = await startInstance({ databasePath, replicaUrl, env: gcs.env });
   try {
     const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;

@@ -47,6 +47,13 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
 }
 
+/** `GET /path → 404 (authenticated, gcloud-node/…)`: what a failing check prints for a request. */
+export function describeRequest(r: RecordedRequest): string {
+  const who = [r.authenticated ? 'authenticated' : 'unauthenticated', r.headers['user-agent']].filter(Boolean).join(', ');
+  const flags = [r.unknown ? 'unknown route' : '', r.injected ? 'injected' : ''].filter(Boolean).join(', ');
+  return `${r.method} ${r.path} → ${r.status} (${who})${flags ? ` [${flags}]` : ''} at ${new Date(r.at).toISOString()}`;
+}
+
 export interface StoredObject {
   data: Buffer;
   generation: number;
@@ -790,6 +797,9 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
       at: Date.now(),
       headers: req.headers,
     };
+    // One line per request when a test prints it (pretty-format and JSON.stringify call toJSON):
+    // a failed `expect(gcs.unexpected()).toEqual([])` then shows what and who, not 18 lines of headers.
+    Object.defineProperty(record, 'toJSON', { enumerable: false, value: () => describeRequest(record) });
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     res.on('close', () => (record.status ||= -1)); // -1: the connection was reset

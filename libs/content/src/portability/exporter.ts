@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
 import { Media, Page, Post, Revision, SlugRedirect, Tag } from '../entities/index.js';
-import { MediaService } from '../media.service.js';
+import { MediaBytesMissingError, MediaService } from '../media.service.js';
 import { SettingsService } from '../settings.service.js';
 import {
   EXPORT_FORMAT,
@@ -31,7 +31,24 @@ export class ExportService {
     private readonly mediaService: MediaService,
   ) {}
 
-  async *chunks(now = new Date()): AsyncGenerator<string> {
+  /**
+   * Checks that every image's bytes can be read, then returns the export's chunks. Why first: the
+   * export streams, so a failure after its first byte can only cut the download short; a missing
+   * image is told to the author before anything is sent, naming each one.
+   */
+  async open(now = new Date()): Promise<AsyncGenerator<string>> {
+    const missing = await this.mediaService.missingOriginals();
+    if (missing.length > 0) {
+      const named = missing.map((m) => `${m.id} (${m.filename})`).join(', ');
+      throw new MediaBytesMissingError(
+        `The export was not started: the bytes of ${missing.length} image(s) are missing from ${this.mediaService.storeLocation}: ${named}. ` +
+          'Upload them again and replace them in the posts that show them, or delete them in the media library.',
+      );
+    }
+    return this.chunks(now);
+  }
+
+  private async *chunks(now: Date): AsyncGenerator<string> {
     const em = this.em.fork();
     const head = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: iso(now), settings: await this.settings.get() };
     yield JSON.stringify(head, null, 2).replace(/\n}$/, ',\n');
