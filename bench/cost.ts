@@ -53,6 +53,12 @@ export interface BlogShape {
   htmlBytesPerView: number;
   cssBytesPerView: number;
   imageBytesPerView: number;
+  /** Image requests per page view (each a Cloud Run request: the app serves /media). */
+  imageRequestsPerView: number;
+  /** Distinct image objects readers fetch (after a cold start each is read from the bucket once). */
+  imageObjects: number;
+  /** Image objects in the media store (originals + renditions), MB: stored once, not per generation. */
+  mediaMb: number;
 }
 
 export interface CostLine {
@@ -70,7 +76,7 @@ export interface CostOptions {
 }
 
 /**
- * Assumptions (BENCHMARKS.md): 1.2 requests per page view; views arrive at random over the month
+ * Assumptions (BENCHMARKS.md): 1.2 requests per page view, plus its images; views arrive at random over the month
  * and an instance is stopped after 15 idle minutes (at least one cold start a day for deploys and
  * recycling); each request is billed on its own, rounded up to 100 ms, at 1 vCPU and the
  * service's memory; 30 author saves a month; view counts reach the bucket at most every 30 s while
@@ -83,7 +89,7 @@ export function monthlyCost(
   memoryGib: number,
   options: CostOptions = { gcsFreeRegion: true, softDelete: false },
 ): { lines: CostLine[]; total: number; totalAfterFree: number } {
-  const requests = views * 1.2;
+  const requests = views * (1.2 + blog.imageRequestsPerView);
   const perMinute = views / (30 * 24 * 60);
   const idleGap = Math.exp(-15 * perMinute);
   const coldStarts = Math.max(30, views * idleGap);
@@ -99,8 +105,11 @@ export function monthlyCost(
 
   const viewFlushes = Math.min(views, awakeHours * 120);
   const classA = coldStarts * run.classAPerColdStart + saves * run.classAPerSave + viewFlushes;
-  const classB = coldStarts * run.classBPerColdStart + saves * run.classBPerSave;
-  const storedGb = (blog.databaseMb * run.bucketBytesPerDbMb) / 1e9;
+  // The app keeps hot images in memory (MEDIA_CACHE_MB): an image is read from the bucket at most
+  // once per instance life, and never more often than it is asked for.
+  const imageReads = Math.min(views * blog.imageRequestsPerView, coldStarts * blog.imageObjects);
+  const classB = coldStarts * run.classBPerColdStart + saves * run.classBPerSave + imageReads;
+  const storedGb = (blog.databaseMb * run.bucketBytesPerDbMb) / 1e9 + blog.mediaMb / 1e3;
   const softDeletedGb = options.softDelete
     ? (coldStarts * run.deletedBytesPerDbMbPerColdStart * blog.databaseMb * 7) / 30 / 1e9
     : 0;
@@ -123,7 +132,7 @@ export function monthlyCost(
       PRICES.egress.perGib,
     ),
     line('GCS Class A (uploads, listings)', fmt(classA), classA / 1000, gcsFree.classA / 1000, PRICES.gcs.classAPer1000),
-    line('GCS Class B (reads)', fmt(classB), classB / 1000, gcsFree.classB / 1000, PRICES.gcs.classBPer1000),
+    line('GCS Class B (reads, images included)', fmt(classB), classB / 1000, gcsFree.classB / 1000, PRICES.gcs.classBPer1000),
     line(
       `GCS storage${options.softDelete ? ' (+ 7 days of soft-deleted generations)' : ''}`,
       `${(storedGb + softDeletedGb).toFixed(3)} GB`,
