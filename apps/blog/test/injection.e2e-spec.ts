@@ -220,7 +220,8 @@ describe('injection, traversal and redirects', () => {
     }
     expect(bad).toEqual([]);
     expect(counts()).toEqual(before);
-  });
+    // Some 400 requests one after another: over 30 s on a loaded 2-core machine (seen in CI).
+  }, 120_000);
 
   it('answers 401, never 5xx, to metacharacters in the login form', async () => {
     const throttle = t.app.get(LoginThrottle);
@@ -237,7 +238,8 @@ describe('injection, traversal and redirects', () => {
       for (const client of ['127.0.0.1', '::ffff:127.0.0.1', '::1']) await throttle.succeeded(client);
     }
     expect(bad).toEqual([]);
-  });
+    // A password hash per value, by design slow: over 30 s on a loaded 2-core machine (seen in CI).
+  }, 120_000);
 
   it('never serves a file outside the theme folder or the media table, however the path is encoded', async () => {
     const leaks: string[] = [];
