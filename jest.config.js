@@ -28,5 +28,13 @@ export default {
   // Jest reads testTimeout at the top level only: set on the e2e project alone, every case still had
   // 5 s. The e2e project keeps it for jest.cloud-run.config.js, a top-level config built from it.
   testTimeout: e2e.testTimeout,
-  projects: [{ ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] }, e2e],
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      // Test support with logic of its own (the deploy files' validators) has its specs beside it too.
+      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts', '<rootDir>/apps/**/test/support/**/*.spec.ts'],
+    },
+    e2e,
+  ],
 };

@@ -24,6 +24,7 @@ import {
   leftoverPlaceholders,
   LITESTREAM_KEYS,
   litestreamProblems,
+  mutate,
   type Obj,
   parseDockerfile,
   parseYaml,
@@ -42,7 +43,7 @@ import {
   substitute,
   substitutionProblems,
   substitutionRefs,
-} from './support/deploy-checks.js';
+} from './support/deploy-checks/index.js';
 import { loadBuildType, toBuildMessage } from './support/deploy-proto.js';
 
 /**
@@ -59,13 +60,6 @@ const itWithLitestream = process.platform === 'linux' && process.arch === 'x64' 
 
 const CONTRACT = configContract(readRepo('DESIGN.md'));
 const RENDER_VARS = (/NAMES='([A-Z_ ]+)'/.exec(readRepo('scripts/render-service.sh'))?.[1] ?? '').trim().split(/\s+/);
-
-/** Replaces `from` in `text`, failing loudly if it is not there (a mutation that does nothing proves nothing). */
-function mutate(text: string, from: string | RegExp, to: string): string {
-  const out = text.replace(from, to);
-  if (out === text) throw new Error(`mutation did not apply: ${String(from)}`);
-  return out;
-}
 
 function renderedService(env: Record<string, string> = RENDER_ENV): unknown {
   const r = renderService(env);

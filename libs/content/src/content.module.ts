@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
+import { ContentSaver } from './content-saver.js';
 import { MediaService } from './media.service.js';
 import { PagesService } from './pages.service.js';
 import { PostsService } from './posts.service.js';
@@ -15,6 +16,7 @@ import { ViewCounterService } from './view-counter.service.js';
 const services = [
   Clock,
   ContentEvents,
+  ContentSaver,
   PostsService,
   PagesService,
   TagsService,

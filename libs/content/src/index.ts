@@ -52,7 +52,8 @@ export {
   type InkstoneExport,
   type SourceFile,
 } from './portability/index.js';
-export { PagesService, RESERVED_PAGE_SLUGS, type NavItem } from './pages.service.js';
+export { ContentSaver, RESERVED_PAGE_SLUGS } from './content-saver.js';
+export { PagesService, type NavItem } from './pages.service.js';
 export { PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
 export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';

@@ -2,32 +2,13 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
+import type { ContentInput } from './content-input.js';
+import { ContentSaver } from './content-saver.js';
 import { Page } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
-import { renderMarkdown } from './lazy-renderer.js';
-import { MediaService } from './media.service.js';
-import { type ContentInput, validateInput } from './content-input.js';
 import { pageUrl } from './urls.js';
-import { isValidSlug, slugify, uniqueSlug } from './slug.js';
+import { isValidSlug } from './slug.js';
 import { visiblePages } from './visibility.js';
-
-/**
- * Pages live at /:slug, so they must not take a path the site itself answers. Exported so the
- * app can check its own routes against it.
- */
-export const RESERVED_PAGE_SLUGS: ReadonlySet<string> = new Set([
-  'admin',
-  'posts',
-  'tags',
-  'search',
-  'media',
-  'static',
-  'healthz',
-  'feed',
-  'api',
-  'login',
-  'logout',
-]);
 
 export interface NavItem {
   label: string;
@@ -39,7 +20,7 @@ export class PagesService {
   constructor(
     private readonly em: EntityManager,
     private readonly events: ContentEvents,
-    private readonly media: MediaService,
+    private readonly saver: ContentSaver,
   ) {}
 
   async findVisibleBySlug(slug: string): Promise<Page | null> {
@@ -70,41 +51,13 @@ export class PagesService {
     return this.em.find(Page, {}, { orderBy: { navOrder: 'asc', title: 'asc' } });
   }
 
-  async create(input: ContentInput): Promise<Page> {
-    const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
-    const page = await this.em.transactional(async (em) => {
-      const slug = await uniqueSlug(valid.slug ?? slugify(valid.title), (s) => this.slugTaken(em, s));
-      const page = new Page(valid.title, slug, valid.markdown);
-      page.html = rendered.html;
-      page.excerpt = rendered.excerpt;
-      page.status = valid.status;
-      page.navOrder = valid.navOrder;
-      em.persist(page);
-      return page;
-    });
-    this.events.changed('page');
-    return page;
+  /** Writes go through the one save of posts and pages (content-saver.ts), as the importer's do. */
+  create(input: ContentInput): Promise<Page> {
+    return this.saver.savePage(null, input);
   }
 
-  async update(id: number, input: ContentInput): Promise<Page> {
-    const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
-    const page = await this.em.transactional(async (em) => {
-      const page = await em.findOne(Page, id);
-      if (!page) throw new ContentNotFoundError(`Page ${id} does not exist.`);
-      const wanted = valid.slug ?? page.slug;
-      if (wanted !== page.slug) page.slug = await uniqueSlug(wanted, (s) => this.slugTaken(em, s, id));
-      page.title = valid.title;
-      page.markdown = valid.markdown;
-      page.html = rendered.html;
-      page.excerpt = rendered.excerpt;
-      page.status = valid.status;
-      page.navOrder = valid.navOrder;
-      return page;
-    });
-    this.events.changed('page');
-    return page;
+  update(id: number, input: ContentInput): Promise<Page> {
+    return this.saver.savePage(id, input);
   }
 
   async delete(id: number): Promise<void> {
@@ -114,11 +67,5 @@ export class PagesService {
       em.remove(page);
     });
     this.events.changed('page');
-  }
-
-  private async slugTaken(em: EntityManager, slug: string, exceptId?: number): Promise<boolean> {
-    if (RESERVED_PAGE_SLUGS.has(slug)) return true;
-    const found = await em.findOne(Page, { slug }, { fields: ['id'] });
-    return found !== null && found.id !== exceptId;
   }
 }

@@ -4,14 +4,12 @@ import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
-import { Post, Revision, SlugRedirect } from './entities/index.js';
+import type { ContentInput } from './content-input.js';
+import { ContentSaver } from './content-saver.js';
+import { Post, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
-import { renderMarkdown } from './lazy-renderer.js';
-import { MediaService } from './media.service.js';
-import { type ContentInput, validateInput } from './content-input.js';
 import { SearchService } from './search.service.js';
-import { isValidSlug, slugify, uniqueSlug } from './slug.js';
-import { TagsService } from './tags.service.js';
+import { isValidSlug } from './slug.js';
 import { isVisible, postsIn, type PublicationState, visiblePosts } from './visibility.js';
 
 /** A post as lists show it: tags loaded, bodies left out. */
@@ -37,10 +35,9 @@ export class PostsService {
   constructor(
     private readonly em: EntityManager,
     private readonly clock: Clock,
-    private readonly tags: TagsService,
+    private readonly saver: ContentSaver,
     private readonly search: SearchService,
     private readonly events: ContentEvents,
-    private readonly media: MediaService,
   ) {}
 
   /** One page of visible posts, newest first; `tagSlug` narrows to one tag. */
@@ -108,54 +105,13 @@ export class PostsService {
     return post?.publishedAt ?? null;
   }
 
-  async create(input: ContentInput): Promise<Post> {
-    const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
-    const post = await this.em.transactional(async (em) => {
-      const slug = await uniqueSlug(valid.slug ?? slugify(valid.title), (s) => this.slugTaken(em, s));
-      const post = new Post(valid.title, slug, valid.markdown);
-      post.applyRendered(rendered);
-      post.status = valid.status;
-      post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, null);
-      post.tags.set(await this.tags.resolve(em, valid.tags));
-      em.persist(post);
-      em.persist(new Revision(post));
-      // A live post wins over an old slug of another post that pointed here.
-      await em.nativeDelete(SlugRedirect, { fromSlug: slug });
-      await em.flush();
-      await this.search.index(em, post);
-      return post;
-    });
-    this.events.changed('post');
-    return post;
+  /** Writes go through the one save of posts and pages (content-saver.ts), as the importer's do. */
+  create(input: ContentInput): Promise<Post> {
+    return this.saver.savePost(null, input);
   }
 
-  async update(id: number, input: ContentInput): Promise<Post> {
-    const valid = validateInput(input);
-    const rendered = await renderMarkdown(valid.markdown, await this.media.imagesIn(valid.markdown));
-    const post = await this.em.transactional(async (em) => {
-      const post = await em.findOne(Post, id, { populate: ['tags'] });
-      if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
-      const wanted = valid.slug ?? post.slug;
-      if (wanted !== post.slug) {
-        const old = post.slug;
-        post.slug = await uniqueSlug(wanted, (s) => this.slugTaken(em, s, id));
-        await em.nativeDelete(SlugRedirect, { fromSlug: post.slug });
-        await em.upsert(SlugRedirect, new SlugRedirect(old, post));
-      }
-      post.title = valid.title;
-      post.markdown = valid.markdown;
-      post.applyRendered(rendered);
-      post.publishedAt = this.publicationDate(valid.status, valid.publishedAt, post.publishedAt);
-      post.status = valid.status;
-      post.tags.set(await this.tags.resolve(em, valid.tags));
-      em.persist(new Revision(post));
-      await em.flush();
-      await this.search.index(em, post);
-      return post;
-    });
-    this.events.changed('post');
-    return post;
+  update(id: number, input: ContentInput): Promise<Post> {
+    return this.saver.savePost(id, input);
   }
 
   async delete(id: number): Promise<void> {
@@ -215,17 +171,5 @@ export class PostsService {
 
   count(where: FilterQuery<Post> = {}): Promise<number> {
     return this.em.count(Post, where);
-  }
-
-  private async slugTaken(em: EntityManager, slug: string, exceptId?: number): Promise<boolean> {
-    const found = await em.findOne(Post, { slug }, { fields: ['id'] });
-    return found !== null && found.id !== exceptId;
-  }
-
-  /** Publishing without a date means now; a draft keeps whatever date it had, for later. */
-  private publicationDate(status: string, requested: Date | null, current: Date | null): Date | null {
-    if (requested) return requested;
-    if (status === 'published') return current ?? this.clock.now();
-    return current;
   }
 }

@@ -17,6 +17,16 @@ export function publicationState(post: Dated, now: Date): PublicationState {
   return post.publishedAt !== null && post.publishedAt <= now ? 'published' : 'scheduled';
 }
 
+/**
+ * The date a save gives a post: the one asked for; else, publishing, the date it had or now; a
+ * draft keeps whatever date it had, for later.
+ */
+export function publicationDate(status: string, requested: Date | null, current: Date | null, now: Date): Date | null {
+  if (requested) return requested;
+  if (status === 'published') return current ?? now;
+  return current;
+}
+
 export const isVisible = (post: Dated, now: Date): boolean => publicationState(post, now) === 'published';
 
 /** The posts in one state, as an ORM filter. */

@@ -2,7 +2,7 @@ import { Body, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 import { AdminGuard } from '@app/auth';
-import { LIMITS, MediaService, renderMarkdown } from '@app/content';
+import { ContentSaver, LIMITS } from '@app/content';
 
 import { field, type FormBody } from './forms.js';
 import { AdminController, NotAWrite } from './writes/admin-controller.decorator.js';
@@ -14,15 +14,15 @@ import { AdminController, NotAWrite } from './writes/admin-controller.decorator.
 @AdminController('preview')
 @UseGuards(AdminGuard)
 export class PreviewController {
-  constructor(private readonly media: MediaService) {}
+  constructor(private readonly saver: ContentSaver) {}
 
   @Post()
   @NotAWrite()
   @HttpCode(200)
   async preview(@Body() body: FormBody, @Req() req: Request, @Res() res: Response): Promise<void> {
     const markdown = field(body, 'markdown').slice(0, LIMITS.markdown);
-    // The same image facts as at save (sizes, renditions), so the preview is what readers get.
-    const { html, wordCount, readingMinutes } = await renderMarkdown(markdown, await this.media.imagesIn(markdown));
+    // The save's own rendering (image sizes and renditions included): the preview is what readers get.
+    const { html, wordCount, readingMinutes } = await this.saver.render(markdown);
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ html, wordCount, readingMinutes });
       return;

@@ -62,6 +62,19 @@ describe('ImportService, on a real database', () => {
     expect(await count(Revision)).toBe(revisions);
   });
 
+  it("makes no redirect from an old address that is another post's slug, and says so", async () => {
+    const bundle = readImport('site', [
+      md('_posts/2020-05-06-first.md', '---\ntitle: First\nredirect_from: [/second.html, /gone.html]\n---\nA.'),
+      md('_posts/2021-01-02-second.md', '---\ntitle: Second\n---\nB.'),
+    ]);
+    const report = await db.run(() => importer.run(bundle));
+    expect(report.warnings.join('\n')).toContain('the old address "second" is another post\'s slug; no redirect made.');
+    const posts = db.get(PostsService);
+    expect(await db.run(() => posts.redirectFor('gone'))).toBe('first');
+    expect(await db.run(() => posts.findVisibleBySlug('second'))).not.toBeNull();
+    expect(await count(SlugRedirect)).toBe(1);
+  });
+
   it('is all or nothing: one bad record refuses the whole import', async () => {
     const bundle = site();
     bundle.posts.push({ ...bundle.posts[0], slug: 'broken', title: '' });

@@ -4,18 +4,17 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
+import { Clock } from '../clock.js';
 import { type ContentChange, ContentEvents } from '../content-events.js';
+import { validateInput, type ValidInput } from '../content-input.js';
+import { ContentSaver, RESERVED_PAGE_SLUGS } from '../content-saver.js';
 import { Media, Page, Post, Revision, Setting, SlugRedirect, Tag } from '../entities/index.js';
 import { ContentValidationError } from '../errors.js';
-import { renderMarkdown } from '../lazy-renderer.js';
 import { MAX_UPLOAD_BYTES, MediaService, sha256Of, UnsupportedMediaError } from '../media.service.js';
-import { RESERVED_PAGE_SLUGS } from '../pages.service.js';
-import { validateInput, type ValidInput } from '../content-input.js';
 import { mediaUrlPrefix } from '../urls.js';
-import { SearchService } from '../search.service.js';
 import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { TagsService } from '../tags.service.js';
+import { publicationDate } from '../visibility.js';
 import { type ImportBundle, ImportError, type ImportedMedia, type ImportedPage, type ImportedPost } from './bundle.js';
 
 export interface ImportCounts {
@@ -69,8 +68,8 @@ interface Checked<T> {
 export class ImportService {
   constructor(
     private readonly em: EntityManager,
-    private readonly tagsService: TagsService,
-    private readonly search: SearchService,
+    private readonly saver: ContentSaver,
+    private readonly clock: Clock,
     private readonly settings: SettingsService,
     private readonly events: ContentEvents,
     private readonly mediaService: MediaService,
@@ -305,7 +304,7 @@ export class ImportService {
     c: ImportCounts,
   ) {
     const markdown = relink(valid.markdown);
-    let page = await em.findOne(Page, { slug });
+    const page = await em.findOne(Page, { slug });
     if (
       page &&
       page.title === valid.title &&
@@ -318,24 +317,17 @@ export class ImportService {
       c.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
-    if (page) {
-      c.updated++;
-    } else {
-      page = new Page(valid.title, slug, markdown);
-      em.persist(page);
-      c.created++;
-    }
-    page.title = valid.title;
-    page.markdown = markdown;
-    page.html = rendered.html;
-    page.excerpt = rendered.excerpt;
-    page.status = valid.status;
-    page.navOrder = valid.navOrder;
-    if (item.createdAt) page.createdAt = item.createdAt;
-    await em.flush();
-    // Why native: updatedAt is stamped by the ORM on every flush; the file's date wins.
-    if (item.updatedAt) await em.nativeUpdate(Page, { id: page.id }, { updatedAt: item.updatedAt });
+    c[page ? 'updated' : 'created']++;
+    // The editor's save, inside this import's transaction (which is why `em` renders: images it just wrote).
+    const body = await this.saver.render(markdown, em);
+    await this.saver.writePage(em, page, {
+      ...valid,
+      slug,
+      markdown,
+      body,
+      createdAt: item.createdAt,
+      updatedAt: item.updatedAt,
+    });
   }
 
   private async importPost(
@@ -347,8 +339,8 @@ export class ImportService {
   ): Promise<void> {
     const markdown = relink(valid.markdown);
     const revisions = item.revisions?.map((r) => ({ ...r, markdown: relink(r.markdown) }));
-    let post: Post | null = await em.findOne(Post, { slug }, { populate: ['tags'] });
-    const publishedAt = valid.publishedAt ?? post?.publishedAt ?? (valid.status === 'published' ? new Date() : null);
+    const post: Post | null = await em.findOne(Post, { slug }, { populate: ['tags'] });
+    const publishedAt = publicationDate(valid.status, valid.publishedAt, post?.publishedAt ?? null, this.clock.now());
     const tagSlugs = [...new Set(valid.tags.map(slugify))].sort();
     const redirects = [...new Set(item.redirects.map((r) => slugify(r)).filter((r) => r && r !== slug))];
     const existingRedirects = post ? (await em.find(SlugRedirect, { post })).map((r) => r.fromSlug) : [];
@@ -356,7 +348,7 @@ export class ImportService {
     const revisionKey = (r: { title: string; markdown: string; createdAt: Date }) =>
       `${r.createdAt.getTime()}\n${r.title}\n${r.markdown}`;
     const haveRevisions = new Set(existingRevisions.map(revisionKey));
-    const missingRevisions = (revisions ?? []).filter((r) => !haveRevisions.has(revisionKey(r)));
+    const missingRevisions = revisions?.filter((r) => !haveRevisions.has(revisionKey(r)));
 
     if (
       post &&
@@ -371,54 +363,33 @@ export class ImportService {
           .sort(),
       ) === JSON.stringify(tagSlugs) &&
       redirects.every((r) => existingRedirects.includes(r)) &&
-      missingRevisions.length === 0 &&
+      !missingRevisions?.length &&
       (!item.createdAt || sameTime(post.createdAt, item.createdAt)) &&
       (!item.updatedAt || sameTime(post.updatedAt, item.updatedAt))
     ) {
       report.posts.unchanged++;
       return;
     }
-    const rendered = await renderMarkdown(markdown, await this.mediaService.imagesIn(markdown, em));
-    if (post) {
-      report.posts.updated++;
-    } else {
-      post = new Post(valid.title, slug, markdown);
-      em.persist(post);
-      // A live post wins over an old slug of another post that pointed here (as in the editor).
-      await em.nativeDelete(SlugRedirect, { fromSlug: slug });
-      report.posts.created++;
+    report.posts[post ? 'updated' : 'created']++;
+    const body = await this.saver.render(markdown, em);
+    const { refusedRedirects } = await this.saver.writePost(
+      em,
+      post,
+      {
+        ...valid,
+        slug,
+        markdown,
+        body,
+        createdAt: item.createdAt,
+        updatedAt: item.updatedAt,
+        formerSlugs: redirects,
+        // A file with a history brings its revisions (those not here yet); without one, the import is a revision.
+        revisions: missingRevisions,
+      },
+      fileSlugs,
+    );
+    for (const from of refusedRedirects) {
+      report.warnings.push(`${report.source}, ${item.ref}: the old address "${from}" is another post's slug; no redirect made.`);
     }
-    post.title = valid.title;
-    post.markdown = markdown;
-    post.applyRendered(rendered);
-    post.status = valid.status;
-    post.publishedAt = publishedAt;
-    if (item.createdAt) post.createdAt = item.createdAt;
-    post.tags.set(await this.tagsService.resolve(em, valid.tags));
-    if (revisions) {
-      for (const r of missingRevisions) {
-        const revision = new Revision(post);
-        Object.assign(revision, { title: r.title, markdown: r.markdown, createdAt: r.createdAt });
-        em.persist(revision);
-      }
-    } else {
-      em.persist(new Revision(post));
-    }
-    await em.flush();
-    for (const from of redirects) {
-      if (existingRedirects.includes(from)) continue;
-      if (fileSlugs.has(from) || (await em.count(Post, { slug: from }))) {
-        report.warnings.push(
-          `${report.source}, ${item.ref}: the old address "${from}" is another post's slug; no redirect made.`,
-        );
-        continue;
-      }
-      await em.upsert(SlugRedirect, new SlugRedirect(from, post));
-    }
-    if (item.updatedAt) {
-      await em.nativeUpdate(Post, { id: post.id }, { updatedAt: item.updatedAt });
-      post.updatedAt = item.updatedAt;
-    }
-    await this.search.index(em, post);
   }
 }
