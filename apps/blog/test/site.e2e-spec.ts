@@ -64,9 +64,9 @@ describe('reader site', () => {
   it('renders a post with date, reading time, tags, neighbours and meta', async () => {
     const res = await request(t.server).get('/posts/second-thoughts').expect(200);
     expect(res.text).toContain('<h1 class="p-name">Second thoughts</h1>');
-    expect(res.text).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[^"]+">/);
+    expect(res.text).toMatch(/<time class="dt-published" datetime="\d{4}-\d\d-\d\dT[^"]+">/);
     expect(res.text).toContain('1 min read');
-    expect(res.text).toContain('href="/tags/engines">#Engines</a>');
+    expect(res.text).toContain('href="/tags/engines">#<span class="p-category">Engines</span></a>');
     expect(res.text).toMatch(/rel="prev" href="\/posts\/first-steps"/);
     expect(res.text).toMatch(/rel="next" href="\/posts\/third-time"/);
     expect(res.text).toContain('<pre class="hljs" tabindex="0"><code class="language-js">');
