@@ -110,13 +110,15 @@ async function tagId(ctx: Ctx, name: string): Promise<number> {
 
 /** Post titles listed on a reader page. */
 const cardTitles = (html: string) =>
-  [...html.matchAll(/<h2 class="post-card__title"><a href="[^"]*">([^<]*)<\/a><\/h2>/g)].map((m) => m[1]);
+  [...html.matchAll(/<h2 class="post-card__title p-name"><a class="u-url" href="[^"]*">([^<]*)<\/a><\/h2>/g)].map((m) => m[1]);
 
 /** Tag links under a post on its reader page ("Name /tags/slug"), sorted. */
 async function tagsOfPost(ctx: Ctx, slug: string): Promise<string[]> {
   const html = (await reader(ctx).get(`/posts/${slug}`).expect(200)).text;
   const meta = /<p class="post-meta">([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
-  return [...meta.matchAll(/<a class="tag" href="([^"]+)">#([^<]*)<\/a>/g)].map((m) => `${m[2]} ${m[1]}`).sort();
+  return [...meta.matchAll(/<a class="tag" href="([^"]+)">#<span class="p-category">([^<]*)<\/span><\/a>/g)]
+    .map((m) => `${m[2]} ${m[1]}`)
+    .sort();
 }
 
 describe('admin: pages', () => {
@@ -538,7 +540,7 @@ describe('admin: settings', () => {
     expect(after.text).toContain('<title>Ada Writes</title>');
     expect(after.text).toContain('<html lang="pt-BR">');
     expect(after.text).toContain('<a class="site-title" href="/">Ada Writes</a>');
-    expect(after.text).toContain('<p class="lead">Notes on engines</p>');
+    expect(after.text).toContain('<p class="lead p-summary">Notes on engines</p>');
     expect(menuOf(after.text)).toEqual([
       { label: 'Newsletter', url: 'https://news.example.com/ada' },
       { label: 'Contact', url: 'mailto:ada@example.com' },

@@ -61,6 +61,6 @@ export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings 
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
 export { mediaUrl, pageUrl, postUrl, renditionUrl, tagUrl } from './urls.js';
-export { ViewCounterService } from './view-counter.service.js';
+export { type ShownCounts, ViewCounterService } from './view-counter.service.js';
 export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

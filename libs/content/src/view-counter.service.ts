@@ -2,9 +2,12 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 
 import { Clock } from './clock.js';
+import { ContentEvents } from './content-events.js';
 import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 const FLUSH_EVERY_MS = 30_000;
+/** Shown counts move at most this often: each move re-renders every cached page once. */
+export const SHOWN_COUNTS_EVERY_MS = 60_000;
 const FLUSH_AT_PENDING = 500;
 /** Crawlers and link previews are not readers. */
 const NOT_A_READER = /bot|crawl|spider|slurp|preview|fetch|monitor|curl|wget|headless|lighthouse/i;
@@ -27,12 +30,24 @@ export class ViewCounterService implements OnModuleDestroy {
   /** When the oldest pending count was recorded (Clock time); null when nothing is pending. */
   private pendingSince: number | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** The stored counts pages show, loaded in one query; null until loaded or once they moved. */
+  private shownCounts: Promise<ShownCounts> | null = null;
+  private shownEpoch = 1;
+  private shownAt = Number.NEGATIVE_INFINITY;
+  /** A flush stored counts since the shown ones were loaded. */
+  private storedMoved = false;
 
   constructor(
     private readonly em: EntityManager,
     private readonly clock: Clock,
     @Optional() @Inject(WRITE_GATE) private readonly gate?: WriteGate,
-  ) {}
+    @Optional() events?: ContentEvents,
+  ) {
+    // A deleted post takes its views with it (ON DELETE CASCADE): reload on the next page.
+    events?.onChange((change) => {
+      if (change === 'post') this.republish(false);
+    });
+  }
 
   /** Counts one view unless the client says it is a robot. */
   record(postId: number, userAgent: string | undefined): void {
@@ -48,6 +63,33 @@ export class ViewCounterService implements OnModuleDestroy {
   flushIfDue(): Promise<void> | null {
     if (this.pendingSince === null || this.clock.now().getTime() - this.pendingSince < FLUSH_EVERY_MS) return null;
     return this.flush();
+  }
+
+  /**
+   * Which version of the shown counts is current. Pages that show counts are cached with the
+   * epoch they were rendered at; the page cache renders them again once it moved. It moves when a
+   * flush stored new counts, at most once per SHOWN_COUNTS_EVERY_MS (checked here, on lookups:
+   * no timer), so a busy blog re-renders each page at most once a minute, and a quiet one never.
+   */
+  currentEpoch(): number {
+    if (this.storedMoved && this.clock.now().getTime() - this.shownAt >= SHOWN_COUNTS_EVERY_MS) this.republish(true);
+    return this.shownEpoch;
+  }
+
+  /**
+   * The counts as of the last flush that readers see (per post and site-wide): one query when
+   * they moved, none otherwise, so rendering a page costs no query for them.
+   */
+  shown(): Promise<ShownCounts> {
+    this.currentEpoch();
+    if (!this.shownCounts) {
+      const epoch = this.shownEpoch;
+      this.shownCounts = this.loadShown(epoch).catch((err: unknown) => {
+        if (this.shownEpoch === epoch) this.shownCounts = null;
+        throw err;
+      });
+    }
+    return this.shownCounts;
   }
 
   /** Stored total plus what is still waiting to be written. */
@@ -95,6 +137,27 @@ export class ViewCounterService implements OnModuleDestroy {
     await this.flush();
   }
 
+  /**
+   * The next page loads the counts again. Only a move of the counts themselves starts the minute:
+   * a content write drops every cached page anyway.
+   */
+  private republish(countsMoved: boolean): void {
+    this.shownEpoch++;
+    this.shownCounts = null;
+    if (countsMoved) this.shownAt = this.clock.now().getTime();
+    this.storedMoved = false;
+  }
+
+  private async loadShown(epoch: number): Promise<ShownCounts> {
+    const rows = await this.em
+      .getConnection()
+      .execute<{ post_id: number; n: number }[]>('SELECT post_id, sum(count) AS n FROM post_view GROUP BY post_id');
+    const perPost = new Map(rows.map((r) => [r.post_id, r.n]));
+    let all = 0;
+    for (const n of perPost.values()) all += n;
+    return { epoch, all, of: (postId) => perPost.get(postId) ?? 0 };
+  }
+
   private async write(withinMs?: number): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
@@ -121,8 +184,17 @@ export class ViewCounterService implements OnModuleDestroy {
         rows.flat(),
         'run',
       );
+      this.storedMoved = true;
     } catch (err) {
       this.logger.warn(`Could not store ${rows.length} view counts: ${(err as Error).message}`);
     }
   }
+}
+
+/** View counts as readers see them: as of a flush, the same for every page of one epoch. */
+export interface ShownCounts {
+  epoch: number;
+  /** Views of every post, site-wide. */
+  all: number;
+  of(postId: number): number;
 }

@@ -31,6 +31,14 @@ export function showsPost(res: Response, postId: number): void {
 }
 
 /**
+ * Called for pages that show view counts (every page in the site's layout): the page cache keeps
+ * it until the counts it shows are no longer the current ones (ViewCounterService.currentEpoch).
+ */
+export function showsCounts(res: Response, epoch: number): void {
+  (res.locals as { countsEpoch?: number }).countsEpoch = epoch;
+}
+
+/**
  * Serves reader pages from PageCache, and stores what the controllers render. Mounted by
  * configureApp right after the security headers and the request log, before compression, body
  * parsing and Nest's router: a hit costs a Map lookup and a write of ready bytes.
@@ -41,7 +49,8 @@ export function pageCacheMiddleware(cache: PageCache, views: ViewCounterService)
     const key = req.originalUrl;
     const generation = cache.currentGeneration;
     cache.get(key).then((page) => {
-      if (page) {
+      // A page showing counts older than the current ones is rendered again (at most once a minute).
+      if (page && (page.countsEpoch === undefined || page.countsEpoch === views.currentEpoch())) {
         if (page.viewOf !== undefined) views.record(page.viewOf, req.get('user-agent'));
         return respond(req, res, cache, key, page);
       }
@@ -74,7 +83,8 @@ function capture(
       CACHEABLE_TYPES.test(type) &&
       (typeof body === 'string' || Buffer.isBuffer(body));
     if (!cacheable) return send(body);
-    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf);
+    const { countsEpoch } = res.locals as { countsEpoch?: number };
+    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf, countsEpoch);
     cache.store(key, page, generation);
     respond(req, res, cache, key, page);
     return res;

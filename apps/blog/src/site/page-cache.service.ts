@@ -19,6 +19,8 @@ export class CachedPage {
     readonly body: Buffer,
     /** The post whose view a hit still counts (the controller is not called on a hit). */
     readonly viewOf: number | undefined,
+    /** The view counts' epoch the page shows; undefined when it shows none. */
+    readonly countsEpoch?: number,
   ) {
     this.hash = createHash('sha1').update(body).digest('base64url');
     this.encoded.set('identity', body);

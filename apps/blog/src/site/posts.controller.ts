@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Render, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { PostsService, postUrl } from '@app/content';
+import { PostsService, postUrl, ViewCounterService } from '@app/content';
 
 import { RedirectException } from '../common/redirect.exception.js';
 import { showsPost } from './page-cache.middleware.js';
@@ -13,6 +13,7 @@ export class PostsController {
   constructor(
     private readonly posts: PostsService,
     private readonly site: SiteContextService,
+    private readonly views: ViewCounterService,
   ) {}
 
   @Get(':slug')
@@ -26,8 +27,8 @@ export class PostsController {
       throw new NotFoundException();
     }
     showsPost(res, post.id); // the page cache counts the view
-    // No view count on the page: it would change with every view and defeat the page cache.
-    const [site, neighbours] = await Promise.all([this.site.get(), this.posts.neighbours(post)]);
+    // The count as of the last flush, not live: the page stays cached until the shown counts move.
+    const [site, neighbours, counts] = await Promise.all([this.site.get(), this.posts.neighbours(post), this.views.shown()]);
     const url = `${site.url}${postUrl(post.slug)}`;
     return {
       meta: pageMeta(site, postUrl(post.slug), {
@@ -54,7 +55,13 @@ export class PostsController {
           wordCount: post.wordCount,
         }),
       }),
-      post: { ...postCard(post), html: post.html, updatedAt: post.updatedAt, wordCount: post.wordCount },
+      post: {
+        ...postCard(post),
+        html: post.html,
+        updatedAt: post.updatedAt,
+        wordCount: post.wordCount,
+        views: counts.of(post.id),
+      },
       previous: neighbours.previous && { title: neighbours.previous.title, url: postUrl(neighbours.previous.slug) },
       next: neighbours.next && { title: neighbours.next.title, url: postUrl(neighbours.next.slug) },
     };

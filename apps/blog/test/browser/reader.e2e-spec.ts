@@ -166,6 +166,41 @@ describe('the reader in a browser', () => {
     held.mockRestore();
   });
 
+  it('lays math out natively: the fraction stacked, the formula centred, no layout shift; README screenshots', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const context = await b.context({ colorScheme: scheme, viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      // Injected by the browser driver (the page's CSP allows no inline script): sums layout shifts.
+      await page.addInitScript(() => {
+        const w = window as unknown as { shifted: number };
+        w.shifted = 0;
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+            if (!e.hadRecentInput) w.shifted += e.value;
+        }).observe({ type: 'layout-shift', buffered: true });
+      });
+      await page.goto(`/posts/${site.post.slug}`);
+      await page.locator('.prose img').evaluate((img: HTMLImageElement) => img.decode());
+      const layout = await page.locator('.math-display').evaluate((box) => {
+        // The formula's own box (the math element itself spans the column).
+        const math = box.querySelector('semantics > mrow')!.getBoundingClientRect();
+        const [numerator, denominator] = Array.from(box.querySelector('mfrac')!.children).map((c) => c.getBoundingClientRect());
+        const column = box.getBoundingClientRect();
+        return {
+          stacked: numerator!.bottom <= denominator!.top + 1 && numerator!.height > 0,
+          centred: Math.abs(math.left + math.width / 2 - (column.left + column.width / 2)) < 2,
+          tallerThanText: math.height > 24,
+          narrowerThanColumn: math.width < column.width / 2,
+        };
+      });
+      expect(layout).toEqual({ stacked: true, centred: true, tallerThanText: true, narrowerThanColumn: true });
+      await page.locator('.math-display').scrollIntoViewIfNeeded();
+      expect(await page.evaluate(() => (window as unknown as { shifted: number }).shifted)).toBe(0);
+      await screenshot(page, `math-${scheme}`);
+      await context.close();
+    }
+  });
+
   it('saves the README screenshots: home, a post, the editor and the dashboard, light and dark', async () => {
     const shoot = async (page: Page, name: string) => {
       expect({ name, sideways: await scrollsSideways(page) }).toEqual({ name, sideways: false });

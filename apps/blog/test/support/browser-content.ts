@@ -17,7 +17,7 @@ export interface SeededSite {
 
 /**
  * A blog with something on every page type: the demo's welcome post and About page (start the
- * app with DEMO_CONTENT=true), a post with a wide image, a long code line and a table, a draft,
+ * app with DEMO_CONTENT=true), a post with a wide image, a long code line, a table and math, a draft,
  * and a month of views for the dashboard.
  */
 export async function seedSite(t: TestApp): Promise<SeededSite> {
@@ -42,6 +42,14 @@ export async function seedSite(t: TestApp): Promise<SeededSite> {
       '```js',
       LONG_LINE,
       '```',
+      '',
+      '## How far we walked',
+      '',
+      'At $v = 4.5\\,\\text{km/h}$ for $t$ hours, the distance is',
+      '',
+      '$$',
+      'd = \\int_0^{t} v \\, d\\tau \\approx \\sum_{k=1}^{n} v \\, \\Delta t_k = \\frac{18}{4} \\cdot 4',
+      '$$',
       '',
       'Next time: fewer socks, more coffee.',
     ].join('\n'),

@@ -1,6 +1,6 @@
 import { type DefaultTreeAdapterTypes as T, parse, parseFragment } from 'parse5';
 
-import { GUARDED_HTML, matchShape, type Shape, shapesOf } from './template-shapes.js';
+import { FRAGMENT_SHAPES, GUARDED_HTML, matchShape, type Shape, shapesOf } from './template-shapes.js';
 
 /** Elements that run code, load documents or plugins, or change how URLs resolve. */
 const FORBIDDEN = new Set([
@@ -71,6 +71,7 @@ export interface SafetyOptions {
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const MATHML_NS = 'http://www.w3.org/1998/Math/MathML';
 
 interface PageBudget {
   view: string;
@@ -123,8 +124,14 @@ function check(el: T.Element, findings: string[], page: PageBudget | null): void
       }
     }
   }
+  // MathML only as KaTeX emits it, where sanitized Markdown may be (a page's {{{…html}}}, or a fragment of it).
+  const inMath = el.namespaceURI === MATHML_NS;
+  const mathOk =
+    inMath && matchShape(page ? page.shapes : FRAGMENT_SHAPES, `math:${name}`, attrs, page?.used ?? new Set()) !== null;
+  if (inMath && !mathOk) findings.push(`MathML that KaTeX does not emit ${where}`);
   // The dashboard's own chart is inline SVG: allowed as the shapes above allow it, nothing more.
-  if (FORBIDDEN.has(name) && !(name === 'svg' && ours)) findings.push(`forbidden element ${where}`);
+  if (FORBIDDEN.has(name) && !(name === 'svg' && ours) && !(name === 'math' && mathOk))
+    findings.push(`forbidden element ${where}`);
   if (name === 'style') findings.push(`style element ${where}`);
   if (name === 'meta' && attrs['http-equiv']) findings.push(`meta http-equiv ${where}`);
   if (name === 'link' && !ours) findings.push(`link element ${where}`);

@@ -47,6 +47,74 @@ const TASK_CHECKBOX: Shape = {
   source: 'libs/content/src/markdown/sanitize.ts',
 };
 
+const LENGTH = /^[+-]?(\d+(\.\d*)?|\.\d+)(em|ex|pt|px|mu|%|width)?$/;
+const COLOR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)$/;
+const BOOL = /^(true|false)$/;
+const VARIANT =
+  /^(normal|bold|italic|bold-italic|double-struck|bold-fraktur|script|bold-script|fraktur|sans-serif|bold-sans-serif|sans-serif-italic|sans-serif-bold-italic|monospace)$/;
+
+/**
+ * Math in sanitized Markdown: the MathML KaTeX emits (libs/content markdown/math.ts, MathML output,
+ * trust off), written out here on its own so that a sanitizer letting more through is caught.
+ * Every element, any number of times, each attribute optional but its value held to a pattern.
+ * No `style`, no `href`/`src`, no `maction`, no `mglyph`.
+ */
+const KATEX_MATHML: Shape[] = Object.entries({
+  math: { xmlns: /^http:\/\/www\.w3\.org\/1998\/Math\/MathML$/, display: /^block$/ },
+  semantics: {},
+  annotation: { encoding: /^application\/x-tex$/ },
+  mrow: {},
+  mi: { mathvariant: VARIANT },
+  mn: { mathvariant: VARIANT },
+  mtext: { mathvariant: VARIANT },
+  mo: {
+    stretchy: BOOL,
+    fence: BOOL,
+    separator: BOOL,
+    largeop: BOOL,
+    movablelimits: BOOL,
+    accent: BOOL,
+    mathvariant: VARIANT,
+    minsize: LENGTH,
+    maxsize: LENGTH,
+    lspace: LENGTH,
+    rspace: LENGTH,
+  },
+  msup: {},
+  msub: {},
+  msubsup: {},
+  mfrac: { linethickness: LENGTH },
+  msqrt: {},
+  mroot: {},
+  mover: { accent: BOOL },
+  munder: { accentunder: BOOL },
+  munderover: {},
+  mstyle: { mathcolor: COLOR, mathbackground: COLOR, scriptlevel: /^[0-2]$/, displaystyle: BOOL, mathsize: LENGTH },
+  mtable: {
+    rowspacing: LENGTH,
+    columnspacing: LENGTH,
+    columnalign: /^(left|center|right)( (left|center|right))*$/,
+    rowlines: /^(none|solid|dashed)( (none|solid|dashed))*$/,
+    columnlines: /^(none|solid|dashed)( (none|solid|dashed))*$/,
+    width: LENGTH,
+  },
+  mtr: {},
+  mtd: { width: LENGTH, columnalign: /^(left|center|right)$/ },
+  menclose: { notation: /^[a-z]+( [a-z]+)*$/, mathcolor: COLOR, mathbackground: COLOR },
+  mpadded: { width: LENGTH, height: LENGTH, depth: LENGTH, lspace: LENGTH, voffset: LENGTH, mathbackground: COLOR },
+  mspace: { width: LENGTH, height: LENGTH, depth: LENGTH, mathbackground: COLOR, linebreak: /^newline$/ },
+  mphantom: {},
+} satisfies Record<string, Record<string, RegExp>>).map(([name, attrs]) => ({
+  key: `math:${name}`,
+  required: new Map(),
+  optional: new Map(Object.entries(attrs)),
+  repeats: true,
+  source: 'libs/content/src/markdown/math.ts',
+}));
+
+/** Shapes allowed in a bare fragment of sanitized Markdown (no page around it). */
+export const FRAGMENT_SHAPES: readonly Shape[] = KATEX_MATHML;
+
 const cache = new Map<string, Shape[]>();
 
 /**
@@ -63,7 +131,7 @@ export function shapesOf(view: string): Shape[] {
     if (!layout.includes('{{{body}}}')) throw new Error(`layout for ${view} has no {{{body}}}`);
     const template = layout.replace('{{{body}}}', () => expand(view));
     shapes = scan(template, view);
-    if (/\{\{\{(?:[\w.]+\.)?html\}\}\}/.test(template)) shapes.push(TASK_CHECKBOX);
+    if (/\{\{\{(?:[\w.]+\.)?html\}\}\}/.test(template)) shapes.push(TASK_CHECKBOX, ...KATEX_MATHML);
     if (template.includes('{{{chart.svg}}}')) shapes.push(...CHART);
     cache.set(view, shapes);
   }

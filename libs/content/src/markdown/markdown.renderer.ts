@@ -6,6 +6,7 @@ import footnote from 'markdown-it-footnote';
 import type { RenderedBody } from '../entities/index.js';
 import { slugify } from '../slug.js';
 import { type ImageLookup, responsiveImages } from './images.js';
+import { mathPlugin } from './math.js';
 import { sanitize, toPlainText } from './sanitize.js';
 
 const WORDS_PER_MINUTE = 230;
@@ -20,6 +21,7 @@ function highlight(code: string, lang: string): string {
 
 const md = new MarkdownIt({ html: true, linkify: true, typographer: true, highlight })
   .use(footnote)
+  .use(mathPlugin)
   .use(responsiveImages)
   .use(anchor, {
     level: [2, 3, 4],

@@ -1,5 +1,7 @@
 import sanitizeHtml from 'sanitize-html';
 
+import { MATH_SANITIZE } from './math.js';
+
 /**
  * The one allow-list for author HTML. Markdown may be pasted from anywhere, so raw HTML in it
  * is allowed through markdown-it and then cut down to what a blog post needs.
@@ -33,8 +35,11 @@ const OPTIONS: sanitizeHtml.IOptions = {
     'details',
     'summary',
     'input',
+    'small',
+    ...MATH_SANITIZE.allowedTags,
   ],
   allowedAttributes: {
+    ...MATH_SANITIZE.allowedAttributes,
     a: ['href', 'title', 'id', 'class', 'rel', 'aria-label', 'aria-hidden'],
     img: ['src', 'alt', 'title', 'width', 'height', 'loading', 'decoding', 'srcset', 'sizes'],
     source: ['srcset', 'sizes', 'type', 'media'],
@@ -42,6 +47,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
     pre: ['class', 'tabindex'],
     table: ['tabindex'],
     span: ['class'],
+    small: ['class'],
     div: ['class'],
     section: ['class'],
     ol: ['start', 'class'],
@@ -62,14 +68,15 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowedClasses: {
     code: [/^language-[\w-]+$/, /^hljs.*$/],
     pre: ['hljs'],
-    span: [/^hljs-[\w-]+$/],
+    span: [/^hljs-[\w-]+$/, ...MATH_SANITIZE.classes.span],
+    small: MATH_SANITIZE.classes.small,
     a: ['header-anchor', 'footnote-backref'],
     li: ['footnote-item'],
     sup: ['footnote-ref'],
     section: ['footnotes'],
     hr: ['footnotes-sep'],
     ol: ['footnotes-list'],
-    div: [],
+    div: MATH_SANITIZE.classes.div,
     th: ALIGN_CLASSES,
     td: ALIGN_CLASSES,
   },
@@ -79,6 +86,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowedSchemesByTag: { img: ['http', 'https'] },
   allowProtocolRelative: false,
   transformTags: {
+    ...MATH_SANITIZE.transformTags,
     // Only task-list checkboxes are inputs a post may contain, and they never submit.
     input: (tagName, attribs) =>
       attribs.type === 'checkbox'
