@@ -48,7 +48,7 @@ export class Media {
 
   /**
    * Images uploaded before the media store kept their bytes here. The move to the store empties it
-   * (media/move-blobs.ts); nothing else reads or writes it. Lazy: lists never load it.
+   * (apps/blog/src/media/legacy-images.ts); nothing else reads or writes it. Lazy: lists never load it.
    */
   @Property({ type: 'blob', lazy: true, nullable: true })
   data: Buffer | null = null;
