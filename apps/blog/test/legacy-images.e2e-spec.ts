@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import request from 'supertest';
 
 import { bytes } from './support/media-http.js';
-import { pngOfSize } from './support/media-images.js';
+import { png, pngOfSize } from './support/media-images.js';
 import { metadataOf, photo } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -24,12 +24,13 @@ interface Row {
   width: number;
   height: number;
   renditions: string;
+  refused: string | null;
 }
 
 function mediaRows(databasePath: string): Row[] {
   const db = new Database(databasePath, { readonly: true });
   try {
-    return db.prepare('select id, sha256, data, size, width, height, renditions from media order by id').all() as Row[];
+    return db.prepare('select id, sha256, data, size, width, height, renditions, refused from media order by id').all() as Row[];
   } finally {
     db.close();
   }
@@ -45,7 +46,9 @@ describe('images of a blog from before the media store, after one start', () => 
   let sizeBefore: number;
   const photoBytes = photo(900, 600, 5, { gps: true });
   const big = [pngOfSize(1_500_000, 1), pngOfSize(1_500_000, 2)];
-  const legacy = async () => [await photoBytes, ...big];
+  /** Cut short in its pixel data: the pipeline refuses it. */
+  const broken = png(40, 40, 7).subarray(0, 80);
+  const legacy = async () => [await photoBytes, ...big, broken];
 
   beforeAll(async () => {
     const old = await startTestApp();
@@ -58,13 +61,14 @@ describe('images of a blog from before the media store, after one start', () => 
     db.exec(`drop table media;
       create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
       create unique index media_sha256_unique on media (sha256);
-      delete from mikro_orm_migrations where name like '%media_store';`);
+      delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused';`);
     const insert = db.prepare(
       'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     insert.run(1, 'harbour.jpg', 'image/jpeg', images[0].length, sha256(images[0]), null, null, images[0], Date.now());
     insert.run(2, 'filler.png', 'image/png', images[1].length, sha256(images[1]), 1, 1, images[1], Date.now());
     insert.run(3, 'filler-2.png', 'image/png', images[2].length, sha256(images[2]), 1, 1, images[2], Date.now());
+    insert.run(4, 'broken.png', 'image/png', broken.length, sha256(broken), 40, 40, broken, Date.now());
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     sizeBefore = statSync(databasePath).size;
@@ -81,14 +85,21 @@ describe('images of a blog from before the media store, after one start', () => 
 
   it('moves the originals to the store and gives every image renditions and its true size', async () => {
     const rows = mediaRows(databasePath);
-    expect(rows.map((r) => r.data)).toEqual([null, null, null]);
+    expect(rows.map((r) => r.data)).toEqual([null, null, null, null]);
     const renditions = rows.map((r) =>
       (JSON.parse(r.renditions) as { width: number; format: string }[]).map((x) => `${x.width}${x.format}`),
     );
     expect(renditions[0].sort()).toEqual(['480avif', '480webp', '720avif', '720webp', '900avif', '900webp']);
     expect(renditions[1].sort()).toEqual(['1avif', '1webp']);
-    expect(rows[0]).toMatchObject({ width: 900, height: 600 });
-    for (const row of rows) {
+    expect(rows[0]).toMatchObject({ width: 900, height: 600, refused: null });
+    // Refused by the pipeline: kept and served as it was, marked so that no start tries it again.
+    expect(rows[3]).toMatchObject({
+      sha256: sha256(broken),
+      renditions: '[]',
+      refused: expect.stringMatching(/damaged or cut short/),
+    });
+    expect(((await get('/media/4/broken.png').expect(200)).body as Buffer).equals(broken)).toBe(true);
+    for (const row of rows.slice(0, 3)) {
       expect(existsSync(join(media(), `${row.sha256}.${row.id === 1 ? 'jpg' : 'png'}`))).toBe(true);
       for (const r of JSON.parse(row.renditions) as { width: number; format: string }[])
         expect(existsSync(join(media(), `${row.sha256}-${r.width}w.${r.format}`))).toBe(true);

@@ -75,7 +75,7 @@ export interface RenditionsProgress {
  * Rows that may lack what an upload makes today: moved out of the database (or never in it) and
  * neither animated nor given renditions. An animated GIF has none by design and says so.
  */
-const WITHOUT_RENDITIONS = `data is null and animated = 0 and (renditions is null or renditions = '[]')`;
+const WITHOUT_RENDITIONS = `data is null and animated = 0 and refused is null and (renditions is null or renditions = '[]')`;
 
 const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -334,8 +334,8 @@ export class MediaService {
    * renditions, true dimensions, and the posts and pages that show it rendered again so they emit
    * its srcset. Each image's objects are written (and have returned) before its row names them, so
    * an interruption anywhere loses nothing and the next run carries on. An image the pipeline
-   * refuses (damaged, over the pixel limit) stays as it is, served as before, and is tried again
-   * by the next run (it fails at its header or its first damaged block).
+   * refuses (damaged, over the pixel limit) stays as it is, served as before, and records why
+   * (`refused`), so that no later start loads sharp and reads it again.
    */
   async makeMissingRenditions(deadline: number): Promise<RenditionsProgress> {
     const progress: RenditionsProgress = { done: 0, refused: [], left: 0 };
@@ -376,8 +376,10 @@ export class MediaService {
     try {
       prepared = await this.prepare(await this.originalBytes(media), media.contentType);
     } catch (err) {
-      if (err instanceof UnsupportedMediaError) return { id, filename: media.filename, reason: err.message };
-      throw err;
+      if (!(err instanceof UnsupportedMediaError)) throw err;
+      media.refused = err.message;
+      await em.flush();
+      return { id, filename: media.filename, reason: err.message };
     }
     const cleanSha = sha256Of(prepared.original);
     // Why a new name when the clean original differs: names are content hashes. The old object is

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 
 import { startInstance } from '../support/container.js';
@@ -29,10 +29,13 @@ export async function seedDatabaseFile(path: string, posts: number, bytes: numbe
 }
 
 /**
- * Puts a database into the bucket the way a running blog would have: start.sh on this machine
- * (writer lease, Litestream), on that file, until its snapshot is uploaded; then SIGTERM.
+ * Puts a database into the bucket the way a running blog would have: its images (the folder
+ * `media/` beside the file, where the seeders write them as the app does locally) under the prefix
+ * the app reads them from (`media` beside the replica path), then start.sh on this machine (writer
+ * lease, Litestream) on that file, until its snapshot is uploaded; then SIGTERM.
  */
 export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
+  copyMediaIntoBucket(gcs, replicaUrl, join(dirname(databasePath), 'media'));
   const instance = await startInstance({ databasePath, replicaUrl, env: gcs.env });
   try {
     const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
@@ -45,4 +48,20 @@ export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, d
     instance.child.kill('SIGTERM');
     await instance.exited;
   }
+}
+
+/** The app's default media prefix for a replica: `media` beside the replica's path (config.ts). */
+export function mediaPrefixOf(replicaUrl: string): { bucket: string; prefix: string } {
+  const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
+  const parent = posix.dirname(path);
+  return { bucket, prefix: parent === '.' ? 'media' : `${parent}/media` };
+}
+
+/** Every file of a local media folder as an object under the replica's media prefix. */
+export function copyMediaIntoBucket(gcs: GcsStandIn, replicaUrl: string, folder: string): number {
+  if (!existsSync(folder)) return 0;
+  const { bucket, prefix } = mediaPrefixOf(replicaUrl);
+  const names = readdirSync(folder);
+  for (const name of names) gcs.putObject(bucket, `${prefix}/${name}`, readFileSync(join(folder, name)));
+  return names.length;
 }
