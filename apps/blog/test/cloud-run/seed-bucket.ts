@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 
-import { startInstance } from '../support/container.js';
+import { LITESTREAM_BIN, startInstance } from '../support/container.js';
 import type { GcsStandIn } from '../support/gcs-stand-in.js';
 import { ROOT } from '../support/process.js';
 
@@ -64,4 +64,32 @@ export function copyMediaIntoBucket(gcs: GcsStandIn, replicaUrl: string, folder:
   const names = readdirSync(folder);
   for (const name of names) gcs.putObject(bucket, `${prefix}/${name}`, readFileSync(join(folder, name)));
   return names.length;
+}
+
+/**
+ * Puts a database file into the bucket as it is, with Litestream alone (no writer lease, no app):
+ * for a blog whose boot would change the file (images from before the media store), so that its
+ * first cold start under the local Cloud Run is the one that does the work. Without a lease the
+ * cold start restores the latest generation. Its media folder goes under the media prefix too.
+ */
+export async function replicateFileIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
+  copyMediaIntoBucket(gcs, replicaUrl, join(dirname(databasePath), 'media'));
+  const config = `${databasePath}.litestream.yml`;
+  writeFileSync(config, `dbs:\n  - path: ${databasePath}\n    replicas:\n      - url: ${replicaUrl}\n`);
+  const child = spawn(LITESTREAM_BIN, ['replicate', '-config', config, '-exec', 'sleep 300'], {
+    env: { ...process.env, ...gcs.env },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
+    const deadline = Date.now() + 120_000;
+    while (![...gcs.objects(bucket).keys()].some((k) => k.startsWith(`${path}/generations/`) && k.includes('/snapshots/'))) {
+      if (Date.now() > deadline) throw new Error('no snapshot uploaded within 120 s');
+      await sleep(200);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
