@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 
+import { loggedInAgent } from './support/admin-agent.js';
 import { bytes } from './support/media-http.js';
 import { png, pngOfSize } from './support/media-images.js';
 import { metadataOf, photo } from './support/photos.js';
@@ -125,6 +126,30 @@ describe('images of a blog from before the media store, after one start', () => 
         '<picture><source type="image/avif" srcset="/media/1/harbour-480w.avif 480w, /media/1/harbour-720w.avif 720w, /media/1/harbour-900w.avif 900w"',
       );
       expect(html).toMatch(/<img src="\/media\/1\/harbour\.jpg" alt="Harbour" width="900" height="600"/);
+    }
+  });
+
+  it('an export carries no renditions (none ever did): an import makes them, and its posts emit srcset', async () => {
+    const { agent } = await loggedInAgent(t);
+    const file = (await agent.get('/admin/backup/export').expect(200)).text;
+    expect(file).not.toContain('renditions');
+    // Without the image the pipeline refused: an import refuses such an image, and with it the
+    // whole file (open: a blog's own export holding an old damaged image cannot be imported).
+    const doc = JSON.parse(file) as { media: { id: number }[] };
+    const exported = JSON.stringify({ ...doc, media: doc.media.filter((m) => m.id !== 4) });
+    const fresh = await startTestApp();
+    try {
+      const admin = await loggedInAgent(fresh);
+      await admin.agent
+        .post(`/admin/backup/import?_csrf=${encodeURIComponent(admin.csrf)}`)
+        .attach('files', Buffer.from(exported), { filename: 'export.json', contentType: 'application/json' })
+        .expect(200);
+      const [harbour] = mediaRows(fresh.databasePath);
+      expect((JSON.parse(harbour.renditions) as unknown[]).length).toBe(6);
+      const html = (await request(fresh.server).get('/posts/old-photos').expect(200)).text;
+      expect(html).toContain('srcset="/media/1/harbour-480w.avif 480w, /media/1/harbour-720w.avif 720w');
+    } finally {
+      await fresh.close();
     }
   });
 
