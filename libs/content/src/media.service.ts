@@ -309,15 +309,16 @@ export class MediaService {
   /**
    * Moves the bytes of images uploaded before the media store out of the database, one image at
    * a time: the object is written (and has returned) before the row's copy is emptied, so an
-   * interruption anywhere loses nothing and the next run carries on. Resolves to how many moved.
+   * interruption anywhere loses nothing and the next run carries on. Stops at `deadline` (epoch
+   * ms; the image under way is finished). Resolves to how many moved and whether any are left.
    */
-  async moveLegacyBlobs(onMoved?: (done: number) => void): Promise<number> {
+  async moveLegacyBlobs(onMoved?: (done: number) => void, deadline = Infinity): Promise<{ moved: number; left: boolean }> {
     let moved = 0;
     for (;;) {
       const em = this.em.fork();
       const next = await em.findOne(Media, { data: { $ne: null } }, { fields: ['id'], orderBy: { id: 'asc' } });
       this.legacyLeft = next !== null;
-      if (!next) return moved;
+      if (!next || Date.now() >= deadline) return { moved, left: this.legacyLeft };
       const media = await em.findOneOrFail(Media, next.id, { populate: ['data'] });
       const bytes = Buffer.from(media.data!);
       await this.store.put(originalKey(media.sha256, extensionOf(media.contentType)), bytes, media.contentType);
