@@ -9,6 +9,7 @@ import sharp from 'sharp';
 
 import { RENDITION_FORMATS, RENDITION_WIDTHS } from '@app/content';
 
+import type { RecordedRequest } from '../support/gcs-stand-in.js';
 import { photo } from '../support/photos.js';
 import { ROOT } from '../support/process.js';
 import { restoreInto } from '../support/rollout.js';
@@ -17,13 +18,13 @@ import { mib, report, type Scenario, startScenario } from './scenario.js';
 
 /**
  * Scenario 7: a photo blog on the local Cloud Run. The same 500-post blog three times: without
- * photos; with CLOUD_RUN_MEDIA_IMAGES photos (~500 KB originals, their renditions) in the bucket's
+ * photos; with CLOUD_RUN_MEDIA_IMAGES photos (~400 KB originals, their renditions) in the bucket's
  * media prefix, as a blog has them now; and with the same photos as BLOBs in the database, as a blog
- * had them before (its first start moves them out, compacts the file and makes renditions, bounded).
+ * had them before (its starts move them out, compact the file and make renditions, each start bounded).
  * Figures: cold start to the first 200, peak instance memory, bucket bytes after
  * CLOUD_RUN_MEDIA_COLD_STARTS cold starts, and a post with 5 photos through the front proxy: 200,
  * immutable caching, renditions, and the bytes a phone downloads against the originals.
- * 30 photos and 2 cold starts by default (CI); 300 and 50 by hand for BENCHMARKS.md.
+ * 30 photos and 2 cold starts by default (CI); 300 and 15 by hand for BENCHMARKS.md.
  */
 const IMAGES = Number(process.env.CLOUD_RUN_MEDIA_IMAGES ?? 30);
 const COLD_STARTS = Number(process.env.CLOUD_RUN_MEDIA_COLD_STARTS ?? 2);
@@ -215,6 +216,15 @@ async function restored(s: Scenario, name: string): Promise<Restored> {
   }
 }
 
+/**
+ * Litestream 0.3.13 cancels its monitor's WAL upload in flight when SIGTERM's final sync starts,
+ * and the final sync writes that same segment ("monitor error … context canceled", then "wal
+ * segment written" at the same position): seen when a start's boot writes (the BLOB move) run up
+ * to the first request and the scenario scales to zero right after it.
+ */
+const cancelledAtShutdown = (r: RecordedRequest) =>
+  r.status === -1 && r.method === 'POST' && /%2Fwal%2F[0-9a-f_]+\.wal\.lz4/.test(r.path);
+
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -239,7 +249,7 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
   }, 120_000);
   afterAll(() => rmSync(baseDir, { recursive: true, force: true }));
   afterEach(async () => {
-    await s?.close();
+    await s?.close(cancelledAtShutdown);
     s = undefined;
   }, 120_000);
 
@@ -310,41 +320,43 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
     });
   }, 600_000);
 
-  it('with the photos as BLOBs (a blog from before): moved at the first start, file compacted, renditions made start by start', async () => {
+  it('with the photos as BLOBs (a blog from before): moved out start by start, file compacted, renditions made', async () => {
     s = await startScenario();
     const seeded = await seedBlog(s, 'blobs', set, base);
     const progress: string[] = [];
-    let afterFirst: Restored | null = null;
     let last: Restored | null = null;
     const starts = await coldStarts(s, COLD_STARTS, async (start) => {
-      last = await restored(s!, `after-${start}`);
-      if (start === 1) afterFirst = last;
-      progress.push(`${start}:${last.withRenditions}`);
+      const now = await restored(s!, `after-${start}`);
+      // Never one lost: what is not moved yet is still in the database (the move is bounded per start).
+      expect(now.integrity).toBe('ok');
+      if (last) expect(now.inDatabase).toBeLessThanOrEqual(last.inDatabase);
+      last = now;
+      progress.push(`${start}:${now.inDatabase}db/${now.withRenditions}r/${mib(now.bytes)}MiB`);
     });
     coldStartMs.blobs = starts.firstOkMs[0];
-    const first = afterFirst!;
-    // Moved at the first start, every one, and the file given back its pages.
-    expect(first).toMatchObject({ integrity: 'ok', inDatabase: 0 });
+    const end = last!;
+    // All moved by now (30 photos: at the first start), every one in the bucket.
+    expect(end.inDatabase).toBe(0);
     const objects = s.gcs.objects(s.bucket);
     const { prefix } = mediaPrefixOf(s.replicaUrl);
     expect(seeded.originals.filter((key) => !objects.has(`${prefix}/${key}`))).toEqual([]);
     // The file gave back the BLOBs' pages (VACUUM): at least 90% of the photos' bytes.
-    expect(seeded.databaseBytes - first.bytes).toBeGreaterThan(seeded.originalBytes * 0.9);
-    expect(last!.withRenditions).toBeGreaterThan(0);
+    expect(seeded.databaseBytes - end.bytes).toBeGreaterThan(seeded.originalBytes * 0.9);
+    expect(end.withRenditions).toBeGreaterThan(0);
 
     // The photos that have renditions by now are shown with them.
     const page = await fetch(`${s.cloudRun.url}/posts/five-photos`);
     const html = await page.text();
     expect(page.status).toBe(200);
     const pictures = (html.match(/<picture>/g) ?? []).length;
-    if (last!.withRenditions >= 5) expect(pictures).toBe(5);
+    if (end.withRenditions >= 5) expect(pictures).toBe(5);
     const bucket = bucketBytes(s);
     report(`photo blog, ${IMAGES} photos as BLOBs (before)`, {
-      databaseMiB: { seeded: mib(seeded.databaseBytes), afterFirstStart: mib(first.bytes) },
+      databaseMiB: mib(seeded.databaseBytes),
       ...statsOf(starts),
       firstStartVsNoPhotos: `${((coldStartMs.blobs / coldStartMs.none - 1) * 100).toFixed(0)}%`,
-      photosWithRenditionsAfterStart: progress.join(','),
-      refused: last!.refused,
+      afterEachStart: progress.join(','),
+      refused: end.refused,
       picturesOnFivePhotosPost: pictures,
       bucketMiB: { replica: mib(bucket.replica), media: mib(bucket.media), mediaObjects: bucket.mediaObjects },
     });
