@@ -15,7 +15,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DemoContent } from './bootstrap/demo-content.js';
 import { DurabilityModule } from './durability/durability.module.js';
 import { HealthModule } from './health/health.module.js';
-import { LegacyBlobMove } from './media/legacy-blobs.js';
+import { LegacyImageUpgrade } from './media/legacy-images.js';
 import { MediaStoreModule } from './media/media-store.module.js';
 import { PUBLIC_DIR } from './paths.js';
 import { SiteModule } from './site/site.module.js';
@@ -49,7 +49,7 @@ export class AppModule {
         { provide: RESOLVED_SECRETS, useValue: secrets },
         AdminAccount,
         DemoContent,
-        LegacyBlobMove,
+        LegacyImageUpgrade,
       ],
     };
   }

@@ -225,7 +225,7 @@ describe('image bytes outside the database', () => {
         db.exec(`drop table media;
           create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
           create unique index media_sha256_unique on media (sha256);
-          delete from mikro_orm_migrations where name like '%media_store';`);
+          delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused';`);
         const insert = db.prepare(
           'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );

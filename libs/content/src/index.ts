@@ -32,6 +32,7 @@ export {
   type MediaObjectRef,
   type MediaSummary,
   type MediaUse,
+  type RenditionsProgress,
   type StoredMedia,
 } from './media.service.js';
 export {

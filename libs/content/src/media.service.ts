@@ -14,6 +14,7 @@ import { ImageRejectedError, type PreparedImage, prepareImage } from './media/im
 import { MediaCache } from './media/media-cache.js';
 import { hashOfKey, originalKey, renditionKey } from './media/media-keys.js';
 import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
+import { renderMarkdown } from './lazy-renderer.js';
 import { slugify } from './slug.js';
 import { mediaUrl, renditionFilename } from './urls.js';
 
@@ -67,6 +68,19 @@ export interface MediaObjectRef {
 }
 
 export type MediaBody = { data: Buffer } | { stream: Readable };
+
+/** Where the renditions step got to: images completed, refused by the pipeline, and still to do. */
+export interface RenditionsProgress {
+  done: number;
+  refused: { id: number; filename: string; reason: string }[];
+  left: number;
+}
+
+/**
+ * Rows that may lack what an upload makes today: moved out of the database (or never in it) and
+ * neither animated nor given renditions. An animated GIF has none by design and says so.
+ */
+const WITHOUT_RENDITIONS = `data is null and animated = 0 and refused is null and (renditions is null or renditions = '[]')`;
 
 const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -310,21 +324,121 @@ export class MediaService {
   /**
    * Moves the bytes of images uploaded before the media store out of the database, one image at
    * a time: the object is written (and has returned) before the row's copy is emptied, so an
-   * interruption anywhere loses nothing and the next run carries on. Resolves to how many moved.
+   * interruption anywhere loses nothing and the next run carries on. Stops at `deadline` (epoch
+   * ms; the image under way is finished). Resolves to how many moved and whether any are left.
    */
-  async moveLegacyBlobs(onMoved?: (done: number) => void): Promise<number> {
+  async moveLegacyBlobs(onMoved?: (done: number) => void, deadline = Infinity): Promise<{ moved: number; left: boolean }> {
     let moved = 0;
     for (;;) {
       const em = this.em.fork();
       const next = await em.findOne(Media, { data: { $ne: null } }, { fields: ['id'], orderBy: { id: 'asc' } });
       this.legacyLeft = next !== null;
-      if (!next) return moved;
+      if (!next || Date.now() >= deadline) return { moved, left: this.legacyLeft };
       const media = await em.findOneOrFail(Media, next.id, { populate: ['data'] });
       const bytes = Buffer.from(media.data!);
       await this.store.put(originalKey(media.sha256, extensionOf(media.contentType)), bytes, media.contentType);
       // Only the bytes this run wrote are dropped (a concurrent change would be kept for the next run).
       await em.nativeUpdate(Media, { id: media.id, size: bytes.length }, { data: null, size: bytes.length });
       onMoved?.(++moved);
+    }
+  }
+
+  /**
+   * Gives images uploaded before renditions existed (moved from BLOBs, or written by an older
+   * version) what an upload gets today, one image at a time until `deadline` (epoch ms): the
+   * pipeline's clean original (orientation applied, location and other metadata dropped),
+   * renditions, true dimensions, and the posts and pages that show it rendered again so they emit
+   * its srcset. Each image's objects are written (and have returned) before its row names them, so
+   * an interruption anywhere loses nothing and the next run carries on. An image the pipeline
+   * refuses (damaged, over the pixel limit) stays as it is, served as before, and records why
+   * (`refused`), so that no later start loads sharp and reads it again.
+   */
+  async makeMissingRenditions(deadline: number): Promise<RenditionsProgress> {
+    const progress: RenditionsProgress = { done: 0, refused: [], left: 0 };
+    const connection = this.em.getConnection();
+    let after = 0;
+    for (;;) {
+      const [next] = await connection.execute<{ id: number }[]>(
+        `select id from media where ${WITHOUT_RENDITIONS} and id > ? order by id limit 1`,
+        [after],
+      );
+      if (!next) break;
+      if (Date.now() >= deadline) {
+        const [{ n }] = await connection.execute<{ n: number }[]>(
+          `select count(*) as n from media where ${WITHOUT_RENDITIONS} and id >= ?`,
+          [next.id],
+        );
+        progress.left = n;
+        break;
+      }
+      after = next.id;
+      const refused = await this.completeImage(next.id);
+      if (refused) progress.refused.push(refused);
+      else progress.done++;
+    }
+    if (progress.done > 0) {
+      this.events.changed('media');
+      this.events.changed('post');
+      this.events.changed('page');
+    }
+    return progress;
+  }
+
+  /** One image through the upload's pipeline; the reason if the pipeline refuses it. */
+  private async completeImage(id: number): Promise<RenditionsProgress['refused'][number] | null> {
+    const em = this.em.fork();
+    const media = await em.findOneOrFail(Media, id, { exclude: ['data'] });
+    let prepared: PreparedImage;
+    try {
+      prepared = await this.prepare(await this.originalBytes(media), media.contentType);
+    } catch (err) {
+      if (!(err instanceof UnsupportedMediaError)) throw err;
+      media.refused = err.message;
+      await em.flush();
+      return { id, filename: media.filename, reason: err.message };
+    }
+    const cleanSha = sha256Of(prepared.original);
+    // Why a new name when the clean original differs: names are content hashes. The old object is
+    // not deleted here: until this row change is replicated, a restore could still name it; the
+    // orphan sweep removes it later. The same clean bytes under another row: keep this one's
+    // original as it was (two rows cannot share a hash), its renditions are made all the same.
+    const renamed = cleanSha !== media.sha256 && !(await em.findOne(Media, { sha256: cleanSha }, { fields: ['id'] }));
+    const target = this.describe(new Media(media.filename, media.contentType, 0, renamed ? cleanSha : media.sha256), prepared);
+    if (renamed) await this.writeObjects(target, prepared);
+    else await this.writeRenditions(target.sha256, prepared);
+    media.sha256 = target.sha256;
+    if (renamed) media.size = target.size;
+    media.width = target.width;
+    media.height = target.height;
+    media.animated = target.animated;
+    media.renditions = target.renditions;
+    await em.flush();
+    await this.renderUsersAgain(em, id);
+    return null;
+  }
+
+  private async writeRenditions(sha256: string, prepared: PreparedImage): Promise<void> {
+    await Promise.all(
+      prepared.renditions.map((r) => this.store.put(renditionKey(sha256, r.width, r.format), r.data, `image/${r.format}`)),
+    );
+  }
+
+  /**
+   * The HTML of the posts and pages that show image `id`, rendered again from their unchanged
+   * Markdown now that its facts changed (their text, dates and revisions stay as they are).
+   */
+  private async renderUsersAgain(em: EntityManager, id: number): Promise<void> {
+    const needle = { $like: `%/media/${id}/%` };
+    for (const kind of [Post, Page] as const) {
+      const rows: { id: number; markdown: string; html: string }[] = await em.find(
+        kind as typeof Post,
+        { markdown: needle },
+        { fields: ['id', 'markdown', 'html'] },
+      );
+      for (const row of rows) {
+        const { html } = await renderMarkdown(row.markdown, await this.imagesIn(row.markdown, em));
+        if (html !== row.html) await em.nativeUpdate(kind as typeof Post, { id: row.id, markdown: row.markdown }, { html });
+      }
     }
   }
 

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Image bytes leave the database (the media store keeps them): `data` becomes nullable (emptied by
- * the boot-time move, media/legacy-blobs.ts), and each image records its renditions. SQLite cannot
+ * the boot-time move, media/legacy-images.ts), and each image records its renditions. SQLite cannot
  * relax NOT NULL in place, so the table is rebuilt; the id sequence is carried over so that an id
  * of a deleted image is never given again (its URL may sit in caches as immutable).
  */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type GcsStandIn, startGcsStandIn } from '../support/gcs-stand-in.js';
+import { type GcsStandIn, type RecordedRequest, startGcsStandIn } from '../support/gcs-stand-in.js';
 import { HttpAdmin } from '../support/http-admin.js';
 import { assertBuilt } from '../support/process.js';
 import { inspectDatabase, leaseRaceOrAbsentAt, restoreInto } from '../support/rollout.js';
@@ -22,7 +22,8 @@ export interface Scenario {
   dir: string;
   /** A logged-in admin talking to the front proxy. */
   admin(): Promise<HttpAdmin>;
-  close(): Promise<void>;
+  /** Stops everything; `expected` declares bucket requests the scenario provokes on purpose. */
+  close(expected?: (r: RecordedRequest) => boolean): Promise<void>;
 }
 
 /** A GCS stand-in, a bucket and the service deployed on the local Cloud Run (no instance yet). */
@@ -64,7 +65,7 @@ export async function startScenario(
       await admin.login(ADMIN_USERNAME, adminPassword);
       return admin;
     },
-    async close() {
+    async close(expected = () => false) {
       if (closed) return;
       closed = true;
       // CLOUD_RUN_LOG=1: every instance's output (start.sh, Litestream, the app), for a failing run.
@@ -76,7 +77,8 @@ export async function startScenario(
         await cloudRun.close();
         // The bucket is as strict as GCS: nothing may have hit an unknown route or been refused
         // unexpectedly (the lease's first 404 and a lost race's 412 are part of the protocol).
-        const unexpected = gcs.unexpected(leaseRaceOrAbsentAt('inkstone.db'));
+        const protocol = leaseRaceOrAbsentAt('inkstone.db');
+        const unexpected = gcs.unexpected((r) => protocol(r) || expected(r));
         if (unexpected.length) throw new Error(`the bucket refused or did not know: ${JSON.stringify(unexpected, null, 1)}`);
       } finally {
         await stopOwn();

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { mediaBesideReplica } from '../../src/config/config.js';
-import { startInstance } from '../support/container.js';
+import { LITESTREAM_BIN, startInstance } from '../support/container.js';
 import type { GcsStandIn } from '../support/gcs-stand-in.js';
 import { ROOT } from '../support/process.js';
 
@@ -30,19 +30,13 @@ export async function seedDatabaseFile(path: string, posts: number, bytes: numbe
 }
 
 /**
- * Puts a database into the bucket the way a running blog would have: start.sh on this machine
- * (writer lease, Litestream), on that file, until its snapshot is uploaded; then SIGTERM.
+ * Puts a database into the bucket the way a running blog would have: its images (the folder
+ * `media/` beside the file, where the seeders write them as the app does locally) under the prefix
+ * the app reads them from (`media` beside the replica path), then start.sh on this machine (writer
+ * lease, Litestream) on that file, until its snapshot is uploaded; then SIGTERM.
  */
 export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
-  // A running blog's images are in the bucket too (its media prefix), not beside the file: the
-  // seeder writes them beside it, as a local blog would.
-  const media = join(dirname(databasePath), 'media');
-  const store = mediaBesideReplica(replicaUrl);
-  if (existsSync(media) && store?.kind === 'gcs') {
-    for (const name of readdirSync(media)) {
-      gcs.putObject(store.bucket, `${store.prefix}/${name}`, readFileSync(join(media, name)), 'image/png');
-    }
-  }
+  copyMediaIntoBucket(gcs, replicaUrl, join(dirname(databasePath), 'media'));
   const instance = await startInstance({ databasePath, replicaUrl, env: gcs.env });
   try {
     const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
@@ -54,5 +48,50 @@ export async function replicateIntoBucket(gcs: GcsStandIn, replicaUrl: string, d
   } finally {
     instance.child.kill('SIGTERM');
     await instance.exited;
+  }
+}
+
+/** The app's default media prefix for a replica: `media` beside the replica's path (config.ts). */
+export function mediaPrefixOf(replicaUrl: string): { bucket: string; prefix: string } {
+  // The app's own rule (config.ts), so the seed lands where the app reads.
+  const store = mediaBesideReplica(replicaUrl);
+  if (store?.kind !== 'gcs') throw new Error(`not a gcs:// replica: ${replicaUrl}`);
+  return { bucket: store.bucket, prefix: store.prefix };
+}
+
+/** Every file of a local media folder as an object under the replica's media prefix. */
+export function copyMediaIntoBucket(gcs: GcsStandIn, replicaUrl: string, folder: string): number {
+  if (!existsSync(folder)) return 0;
+  const { bucket, prefix } = mediaPrefixOf(replicaUrl);
+  const names = readdirSync(folder);
+  for (const name of names) gcs.putObject(bucket, `${prefix}/${name}`, readFileSync(join(folder, name)));
+  return names.length;
+}
+
+/**
+ * Puts a database file into the bucket as it is, with Litestream alone (no writer lease, no app):
+ * for a blog whose boot would change the file (images from before the media store), so that its
+ * first cold start under the local Cloud Run is the one that does the work. Without a lease the
+ * cold start restores the latest generation. Its media folder goes under the media prefix too.
+ */
+export async function replicateFileIntoBucket(gcs: GcsStandIn, replicaUrl: string, databasePath: string): Promise<void> {
+  copyMediaIntoBucket(gcs, replicaUrl, join(dirname(databasePath), 'media'));
+  const config = `${databasePath}.litestream.yml`;
+  writeFileSync(config, `dbs:\n  - path: ${databasePath}\n    replicas:\n      - url: ${replicaUrl}\n`);
+  const child = spawn(LITESTREAM_BIN, ['replicate', '-config', config, '-exec', 'sleep 300'], {
+    env: { ...process.env, ...gcs.env },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const [, bucket, path] = /^gcs:\/\/([^/]+)\/(.+)$/.exec(replicaUrl)!;
+    const deadline = Date.now() + 120_000;
+    while (![...gcs.objects(bucket).keys()].some((k) => k.startsWith(`${path}/generations/`) && k.includes('/snapshots/'))) {
+      if (Date.now() > deadline) throw new Error('no snapshot uploaded within 120 s');
+      await sleep(200);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 }

@@ -47,8 +47,16 @@ export class Media {
   renditions: RenditionInfo[] = [];
 
   /**
+   * Why the image pipeline refused an image from before it (damaged, over the pixel limit): it
+   * keeps no renditions and is served as it is, and no start tries it again (each would load sharp
+   * and read it from the bucket before listening). Null for everything the pipeline accepted.
+   */
+  @Property({ type: 'text', nullable: true })
+  refused: string | null = null;
+
+  /**
    * Images uploaded before the media store kept their bytes here. The move to the store empties it
-   * (media/move-blobs.ts); nothing else reads or writes it. Lazy: lists never load it.
+   * (apps/blog/src/media/legacy-images.ts); nothing else reads or writes it. Lazy: lists never load it.
    */
   @Property({ type: 'blob', lazy: true, nullable: true })
   data: Buffer | null = null;
