@@ -44,6 +44,7 @@ export {
   isMarkdownFile,
   MAX_IMPORT_BYTES,
   readImport,
+  sourceFile,
   type ImportBundle,
   type ImportCounts,
   type ImportFormat,
