@@ -85,10 +85,38 @@ describe('moving in: WordPress and Ghost with their images, through the admin', 
     expect((await request(t.server).get('/tags/coast-harbours').expect(200)).text).toContain('Hello from WordPress');
 
     const before = contentState(t.databasePath);
+    const redirects = rows(t.databasePath, 'SELECT from_path, to_path FROM path_redirect ORDER BY from_path');
     const again = await upload(wordpress()).expect(200);
     expect(again.text).toContain('posts: 0 created, 0 updated, 7 unchanged');
+    expect(again.text).toMatch(/old addresses \(301 to the new ones\): 0 created, 0 updated, \d+ unchanged/);
+    expect(rows(t.databasePath, 'SELECT from_path, to_path FROM path_redirect ORDER BY from_path')).toEqual(redirects);
     expect(again.text).toContain('images: 0 created, 0 updated, 3 unchanged');
     expect(contentState(t.databasePath)).toEqual(before);
+  });
+
+  it('after a WordPress import, the old addresses answer 301 to the new ones, and never shadow a route', async () => {
+    const moved = async (from: string, to: string) => {
+      const res = await request(t.server).get(from).expect(301);
+      expect([from, res.headers.location]).toEqual([from, to]);
+    };
+    await moved('/2024/05/12/hello-from-wordpress/', '/posts/hello-from-wordpress'); // the permalink in the export
+    await moved('/2024/05/12/hello-from-wordpress', '/posts/hello-from-wordpress');
+    await moved('/2024/05/hello-from-wordpress/', '/posts/hello-from-wordpress'); // the other date permalink
+    await moved('/?p=20', '/posts/classic-times');
+    await moved('/?page_id=31', '/team');
+    await moved('/about/team/', '/team'); // a nested page
+    await moved('/category/places/coast/', '/tags/coast-harbours');
+    await moved('/category/coast/', '/tags/coast-harbours');
+    await moved('/tag/photos/', '/tags/photos');
+    await moved('/feed/', '/feed.xml');
+    await moved('/author/keeper/', '/');
+    // What readers could not reach in WordPress is not reachable now either.
+    await request(t.server).get('/2024/04/02/only-for-me/').expect(404);
+    await request(t.server).get('/?p=22').expect(200); // the home page, as WordPress showed for a draft
+    // Routes win: the page at /about, the home page, the feed itself.
+    expect((await request(t.server).get('/about/').expect(200)).text).toContain('I keep the light.');
+    await request(t.server).get('/feed.xml').expect(200);
+    await request(t.server).get('/no/such/thing/').expect(404);
   });
 
   it('imports a Ghost export with its content/images zip: inline and feature images, internal links', async () => {
@@ -116,6 +144,9 @@ describe('moving in: WordPress and Ghost with their images, through the admin', 
     expect(row.markdown).toContain('[the careful post](/posts/careful-html)');
     expect(row.markdown).toContain('[all Ghost posts](/tags/ghost)');
     expect(row.markdown).not.toContain('content/images');
+    await request(t.server).get('/coming-from-ghost/').expect(301).expect('Location', '/posts/coming-from-ghost');
+    await request(t.server).get('/tag/ghost/').expect(301).expect('Location', '/tags/ghost');
+    await request(t.server).get('/rss/').expect(301).expect('Location', '/feed.xml');
   });
 
   describe('refuses bad input, naming the file and the record, and changes nothing', () => {

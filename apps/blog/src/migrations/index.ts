@@ -7,6 +7,7 @@ export const migrationNames = [
   'Migration20261125043331_init',
   'Migration20261125044824_admin',
   'Migration20261202071621_media_store',
+  'Migration20261202111300_path_redirects',
 ];
 
 export async function loadMigrationsList(): Promise<MigrationObject[]> {
@@ -22,6 +23,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261202071621_media_store',
       class: (await import('./Migration20261202071621_media_store.js')).Migration20261202071621_media_store,
+    },
+    {
+      name: 'Migration20261202111300_path_redirects',
+      class: (await import('./Migration20261202111300_path_redirects.js')).Migration20261202111300_path_redirects,
     },
   ];
 }

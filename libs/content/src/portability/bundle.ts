@@ -57,6 +57,11 @@ export interface ImportBundle {
   posts: ImportedPost[];
   /** Things read but not carried over, said to the author rather than dropped silently. */
   warnings: string[];
+  /**
+   * The old blog's addresses (permalinks, `?p=ID`, category, tag and feed addresses) and where
+   * each lives now: written to the redirect table, answered 301 wherever no route answers.
+   */
+  oldAddresses?: { from: string; to: string }[];
 }
 
 /**

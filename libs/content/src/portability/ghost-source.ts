@@ -1,7 +1,7 @@
 import type { PostStatus } from '../entities/index.js';
 import type { SiteSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { pageUrl, postUrl, tagUrl } from '../urls.js';
+import { FEED_URL, pageUrl, postUrl, tagUrl } from '../urls.js';
 import { assetUrl, ImportAssets } from './assets.js';
 import {
   type ImportBundle,
@@ -144,7 +144,20 @@ export function readGhostExport(
         : `${source}: images stay at their Ghost addresses (/content/images/…); import again with the content/images folder or its zip beside the file to bring them in.`,
     );
   }
-  return { format: 'ghost', source, settings, tags: [], media: assets.media, pages, posts, warnings };
+  // Ghost's own addresses: /slug/ for posts, /tag/x/, /author/x/, /rss/ (pages keep theirs: /about/ is /about here).
+  const oldAddresses = [
+    { from: '/rss/', to: FEED_URL },
+    ...posts
+      .filter((p) => p.status === 'published')
+      .map((p) => ({ from: `/${p.slug}/`, to: postUrl(slugify(p.slug) || slugify(p.title)) })),
+    ...rows('tags')
+      .filter((t) => str(t.slug) && !str(t.name).startsWith('#'))
+      .map((t) => ({ from: `/tag/${str(t.slug)}/`, to: tagUrl(slugify(str(t.name))) })),
+    ...rows('users')
+      .filter((u) => str(u.slug))
+      .map((u) => ({ from: `/author/${str(u.slug)}/`, to: '/' })),
+  ];
+  return { format: 'ghost', source, settings, tags: [], media: assets.media, pages, posts, warnings, oldAddresses };
 }
 
 /** The post's text as Markdown: the rendered HTML when Ghost exported it, else its editor's tree. */

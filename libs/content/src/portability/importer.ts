@@ -17,6 +17,7 @@ import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings 
 import { slugify } from '../slug.js';
 import { TagsService } from '../tags.service.js';
 import { type ImportBundle, ImportError, type ImportedMedia, type ImportedPage, type ImportedPost } from './bundle.js';
+import { importOldAddresses } from './path-redirects.js';
 
 export interface ImportCounts {
   created: number;
@@ -33,6 +34,8 @@ export interface ImportReport {
   tags: ImportCounts;
   media: ImportCounts;
   settings: 'updated' | 'unchanged' | 'not in the file';
+  /** Old addresses written to the redirect table (path-redirects.ts). */
+  redirects: ImportCounts;
   warnings: string[];
 }
 
@@ -86,6 +89,7 @@ export class ImportService {
       tags: counts(),
       media: counts(),
       settings: 'not in the file',
+      redirects: counts(),
       warnings: [...bundle.warnings],
     };
     const pages = this.checkPages(bundle, report);
@@ -129,6 +133,7 @@ export class ImportService {
           em.clear();
           await step();
         }
+        await importOldAddresses(em, bundle.oldAddresses ?? [], report.redirects);
         report.tags.created += (await em.count(Tag)) - tagsBefore;
         if (report.dryRun) throw new DryRunRollback();
       });

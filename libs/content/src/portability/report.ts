@@ -21,6 +21,7 @@ export function describeReport(report: ImportReport): { heading: string; lines: 
       `tags: ${line(report.tags)}`,
       `images: ${line(report.media)}`,
       `settings: ${report.settings}`,
+      `old addresses (301 to the new ones): ${line(report.redirects)}`,
     ],
   };
 }

@@ -3,7 +3,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PostStatus } from '../entities/index.js';
 import type { SiteSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { pageUrl, postUrl, tagUrl } from '../urls.js';
+import { FEED_URL, pageUrl, postUrl, tagUrl } from '../urls.js';
 import { assetUrl, ImportAssets, isImagePath } from './assets.js';
 import {
   type ImportBundle,
@@ -157,6 +157,11 @@ export function readWordPressExport(
       .toLowerCase()
       .replace(/^\/category\/(?:[^/]+\/)+?([^/]+\/)$/, '/category/$1');
   };
+  /** The old addresses that answer 301 after the import: only what readers could reach. */
+  const oldAddresses: { from: string; to: string }[] = ['/feed/', '/feed/rss2/', '/feed/atom/'].map((from) => ({
+    from,
+    to: FEED_URL,
+  }));
   const skipped = new Map<string, number>();
   const usedSlugs = { post: new Set<string>(), page: new Set<string>() };
   for (const item of items) {
@@ -189,14 +194,47 @@ export function readWordPressExport(
     addresses.set(`?p=${id}`, url);
     const link = oldPath(text(item.link));
     if (link && link !== '/') addresses.set(link, url);
+    if (status === 'publish' || status === 'future') {
+      const old = [text(item.link), type === 'post' ? `/?p=${id}` : `/?page_id=${id}`];
+      // The date permalinks WordPress offers, whichever the site used (it redirects between them itself).
+      const date = /^(\d{4})-(\d\d)-(\d\d)/.exec(text(item['wp:post_date']));
+      if (type === 'post' && date && name)
+        old.push(`/${date[1]}/${date[2]}/${date[3]}/${name}/`, `/${date[1]}/${date[2]}/${name}/`);
+      for (const from of old)
+        if (oldPath(from) !== null)
+          oldAddresses.push({ from: new URL(from, base).pathname + new URL(from, base).search, to: url });
+    }
   }
   const terms = (domain: string) =>
     list(channel[domain === 'category' ? 'wp:category' : 'wp:tag']).map((t) => ({
       nicename: decodeSlug(text(t[domain === 'category' ? 'wp:category_nicename' : 'wp:tag_slug'])),
       name: plain(text(t[domain === 'category' ? 'wp:cat_name' : 'wp:tag_name'])),
     }));
-  for (const t of terms('category')) if (t.name) addresses.set(`/category/${t.nicename}/`.toLowerCase(), tagUrl(slugify(t.name)));
-  for (const t of terms('post_tag')) if (t.name) addresses.set(`/tag/${t.nicename}/`.toLowerCase(), tagUrl(slugify(t.name)));
+  const parentOf = new Map(
+    list(channel['wp:category']).map((c) => [
+      decodeSlug(text(c['wp:category_nicename'])),
+      decodeSlug(text(c['wp:category_parent'])),
+    ]),
+  );
+  /** A nested category's address names its parents: /category/places/coast/. */
+  const categoryPath = (nicename: string) => {
+    const chain = [nicename];
+    for (let p = parentOf.get(nicename); p && chain.length < 10 && !chain.includes(p); p = parentOf.get(p)) chain.unshift(p);
+    return `/category/${chain.join('/')}/`;
+  };
+  for (const t of terms('category')) {
+    if (!t.name || t.name === 'Uncategorized') continue;
+    addresses.set(`/category/${t.nicename}/`.toLowerCase(), tagUrl(slugify(t.name)));
+    for (const from of new Set([`/category/${t.nicename}/`, categoryPath(t.nicename)]))
+      oldAddresses.push({ from, to: tagUrl(slugify(t.name)) });
+  }
+  for (const t of terms('post_tag')) {
+    if (!t.name) continue;
+    addresses.set(`/tag/${t.nicename}/`.toLowerCase(), tagUrl(slugify(t.name)));
+    oldAddresses.push({ from: `/tag/${t.nicename}/`, to: tagUrl(slugify(t.name)) });
+  }
+  for (const a of list(channel['wp:author']))
+    if (text(a['wp:author_login'])) oldAddresses.push({ from: `/author/${text(a['wp:author_login'])}/`, to: '/' });
 
   /** A URL in a post, as it should be here: an imported image, another imported post, or as it was. */
   const rewrite = (url: string): string => {
@@ -319,5 +357,6 @@ export function readWordPressExport(
     pages,
     posts,
     warnings,
+    oldAddresses,
   };
 }
