@@ -119,6 +119,33 @@ describe('moving in: WordPress and Ghost with their images, through the admin', 
     await request(t.server).get('/no/such/thing/').expect(404);
   });
 
+  it('the author sees, tests, adds and removes redirects in the admin', async () => {
+    const page = await agent.get('/admin/redirects').expect(200);
+    expect(page.text).toContain('<a href="/admin/redirects">Redirects</a>');
+    expect(page.text).toContain('<code>/2024/05/12/hello-from-wordpress</code>');
+    const tested = await agent.get('/admin/redirects?test=/2024/05/12/Hello-From-WordPress/').expect(200);
+    expect(tested.text).toMatch(/answers 301 to\s+<a href="\/posts\/hello-from-wordpress">/);
+    const none = await agent.get('/admin/redirects?test=/nothing-here/').expect(200);
+    expect(none.text).toContain('No\n    redirect for <code>/nothing-here/</code>');
+
+    const form = (fields: Record<string, string>, token: string | null = csrf) =>
+      agent
+        .post('/admin/redirects' + (fields.remove ? '/delete' : ''))
+        .type('form')
+        .send({ ...(token ? { _csrf: token } : {}), ...fields });
+    await form({ from: '/old-about/', to: '/about' }).expect(303).expect('Location', '/admin/redirects?notice=redirect-saved');
+    await request(t.server).get('/old-about/').expect(301).expect('Location', '/about');
+    await form({ from: '/sneaky/', to: '/about' }, null).expect(403);
+    const offsite = await form({ from: '/away/', to: '//evil.example/' }).expect(400);
+    expect(offsite.text).toContain('The new address must be a path of this blog');
+    const loop = await form({ from: '/about-me', to: '/About-me/' }).expect(400);
+    expect(loop.text).toContain('An address cannot redirect to itself.');
+    await request(t.server).get('/away/').expect(404);
+    await request(t.server).get('/sneaky/').expect(404);
+    await form({ remove: '1', from: '/old-about/' }).expect(303).expect('Location', '/admin/redirects?notice=redirect-removed');
+    await request(t.server).get('/old-about/').expect(404);
+  });
+
   it('imports a Ghost export with its content/images zip: inline and feature images, internal links', async () => {
     const doc = JSON.parse(readFileSync(join(FIXTURES, 'ghost-export.json'), 'utf8'));
     const post = doc.db[0].data.posts[0];
