@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -242,6 +242,45 @@ describe('moving in from the command line', () => {
     expect(rows(db, 'SELECT filename, width FROM media ORDER BY filename')).toEqual([
       { filename: 'harbour.jpg', width: 64 },
       { filename: 'lighthouse.png', width: 40 },
+    ]);
+  });
+
+  it('imports a Hugo/Jekyll site as it is written: shortcodes and Liquid tags converted, page bundles and static images brought in', async () => {
+    const site = join(dir, 'hugo-site');
+    cpSync(join(FIXTURES, 'hugo-site'), site, { recursive: true });
+    writeFileSync(join(site, 'content', 'posts', 'harbour-walk', 'boats.png'), png(24, 16, 61));
+    mkdirSync(join(site, 'static', 'images'), { recursive: true });
+    writeFileSync(join(site, 'static', 'images', 'harbour.jpg'), jpeg(40, 24, 4));
+    mkdirSync(join(site, 'themes', 'ananke', 'images'), { recursive: true });
+    writeFileSync(join(site, 'themes', 'ananke', 'images', 'logo.png'), png(8, 8, 1)); // the theme's: not the author's
+    const db = join(dir, 'hugo.db');
+    const result = await runCli('import', [site], { DATABASE_PATH: db });
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('posts: 5 created');
+    expect(result.output).toContain('images: 2 created');
+    expect(result.output).toContain(
+      'warning: hugo-site, content/posts/shortcodes.md, line 21: {{< newsletter-signup >}} has no meaning here; left out of the page.',
+    );
+    expect(result.output).toContain(
+      'warning: hugo-site, _posts/2022-04-01-liquid-tags.md, line 12: {% include %} has no meaning here',
+    );
+    const markdown = (slug: string) =>
+      rows<{ markdown: string }>(db, 'SELECT markdown FROM post WHERE slug = ?', slug)[0].markdown;
+    const shortcodes = markdown('shortcodes');
+    expect(shortcodes).toContain('[the TOML post](/posts/toml-post) and [the walk](/posts/harbour-walk#why)');
+    expect(shortcodes).toMatch(/!\[A harbour\]\(\/media\/\d+\/harbour\.jpg\)\n\n_Morning light_/);
+    expect(shortcodes).toContain('[Gist spf13/7896402](https://gist.github.com/spf13/7896402)');
+    expect(shortcodes).toContain('(https://www.youtube.com/watch?v=w7Ft2ymGmfc)');
+    expect(shortcodes).toContain('(https://x.com/SanDiegoZoo/status/1453110110599868418)');
+    expect(shortcodes).toContain('```go\nfmt.Println("hi")\n```');
+    expect(shortcodes).not.toContain('newsletter');
+    expect(shortcodes).toContain('{{< gist spf13 7896402 >}} is how the gist above is written.'); // Hugo's escape, in code
+    expect(markdown('liquid-tags')).toContain('[the Jekyll post](/posts/jekyll-post)');
+    expect(markdown('liquid-tags')).toContain('```ruby\nputs "hi"\n```');
+    expect(markdown('harbour-walk')).toMatch(/!\[Boats at the quay\]\(\/media\/\d+\/boats\.png\)/);
+    expect(rows(db, 'SELECT filename FROM media ORDER BY filename')).toEqual([
+      { filename: 'boats.png' },
+      { filename: 'harbour.jpg' },
     ]);
   });
 });

@@ -40,12 +40,16 @@ if (parsed.positionals.length === 0) fail(USAGE, 2);
 const [path, ...beside] = parsed.positionals.map((p) => resolve(p));
 const dryRun = parsed.values['dry-run'] ?? false;
 
+/** A site's own images (page bundles, Hugo's static/), not its theme's or its built output's. */
+const isSiteImage = (name: string) =>
+  /\.(jpe?g|png|gif|webp)$/i.test(name) && !/(^|[/\\])(themes|public|_site|resources|node_modules|\.git)[/\\]/.test(name);
+
 /** Export files that make a folder an export with its images rather than a Markdown site. */
 const isExportFile = (name: string) => /\.(xml|json)$/i.test(name) && !name.includes(sep);
 
 /**
  * Sizes are checked before any file is read: a 2 GB file is refused without reading it. A folder
- * given first is a Markdown site (its Markdown files), unless an export file sits at its top; a
+ * given first is a Markdown site (its Markdown files and its images), unless an export file sits at its top; a
  * folder given beside is read whole (the old blog's images). Paths keep the folder's name, so
  * `uploads/2024/05/a.jpg` is found by the path its old URL ends with.
  */
@@ -60,7 +64,7 @@ async function readSource(paths: string[]): Promise<SourceFile[]> {
     const all = (await readdir(path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     const names = all.map((e) => relative(path, join(e.parentPath, e.name))).sort();
     const whole = i > 0 || names.some(isExportFile);
-    for (const name of whole ? names : names.filter(isMarkdownFile)) {
+    for (const name of whole ? names : names.filter((n) => isMarkdownFile(n) || isSiteImage(n))) {
       plan.push({ file: join(path, name), as: (i > 0 ? `${basename(path)}/${name}` : name).split(sep).join('/') });
     }
   }

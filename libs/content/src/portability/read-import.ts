@@ -30,7 +30,7 @@ export function readImport(source: string, files: SourceFile[], rules: ReaderRul
   const json = files.filter((f) => /\.json$/i.test(f.path) && nearTop(f));
   if (json.length === 1 && !files.some((f) => isMarkdownFile(f.path)))
     return readJson(source, json[0].text, others(json[0]), rules);
-  return readMarkdownFolder(files, source);
+  return readMarkdownFolder(files, source, rules);
 }
 
 function readJson(source: string, text: string, assets: SourceFile[], rules: ReaderRules): ImportBundle {
