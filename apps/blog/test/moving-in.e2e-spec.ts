@@ -146,6 +146,30 @@ describe('moving in: WordPress and Ghost with their images, through the admin', 
     await request(t.server).get('/old-about/').expect(404);
   });
 
+  it('moving out keeps them: the export carries the redirect table, and an import of it answers the same', async () => {
+    const exported = await agent.get('/admin/backup/export').expect(200);
+    const doc = JSON.parse(exported.text);
+    expect(doc.redirects).toContainEqual({ from: '/2024/05/12/hello-from-wordpress', to: '/posts/hello-from-wordpress' });
+    expect(doc.redirects).toContainEqual({ from: '/?p=20', to: '/posts/classic-times' });
+    const other = await startTestApp();
+    try {
+      const admin = await loggedInAgent(other);
+      await admin.agent
+        .post(`/admin/backup/import?_csrf=${encodeURIComponent(admin.csrf)}`)
+        .attach('files', Buffer.from(exported.text), { filepath: 'blog.json', contentType: 'application/json' } as {
+          contentType: string;
+        })
+        .expect(200);
+      await request(other.server)
+        .get('/2024/05/12/hello-from-wordpress/')
+        .expect(301)
+        .expect('Location', '/posts/hello-from-wordpress');
+      await request(other.server).get('/?p=20').expect(301).expect('Location', '/posts/classic-times');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('imports a Ghost export with its content/images zip: inline and feature images, internal links', async () => {
     const doc = JSON.parse(readFileSync(join(FIXTURES, 'ghost-export.json'), 'utf8'));
     const post = doc.db[0].data.posts[0];
