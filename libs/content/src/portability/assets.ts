@@ -30,6 +30,8 @@ const cleanName = (path: string) =>
  */
 export class ImportAssets {
   private readonly byPath = new Map<string, SourceFile>();
+  /** By file name, so a lookup reads the few files of that name, not every file of the uploads. */
+  private readonly byName = new Map<string, [string, SourceFile][]>();
   private readonly found = new Map<string, ImportedMedia>();
   readonly media: ImportedMedia[] = [];
 
@@ -37,7 +39,13 @@ export class ImportAssets {
     files: SourceFile[],
     private readonly createdAt: Date = new Date(),
   ) {
-    for (const f of files) if (f.bytes) this.byPath.set(f.path.toLowerCase(), f);
+    for (const f of files) {
+      if (!f.bytes) continue;
+      const path = f.path.toLowerCase();
+      this.byPath.set(path, f);
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      this.byName.set(name, [...(this.byName.get(name) ?? []), [path, f]]);
+    }
   }
 
   get size(): number {
@@ -50,8 +58,8 @@ export class ImportAssets {
     if (!want) return undefined;
     const exact = this.byPath.get(want);
     if (exact) return exact;
-    for (const [path, f] of this.byPath) if (path.endsWith(`/${want}`)) return f;
-    return undefined;
+    const name = want.slice(want.lastIndexOf('/') + 1);
+    return (this.byName.get(name) ?? []).find(([path]) => path.endsWith(`/${want}`))?.[1];
   }
 
   /** An image by its path inside the uploads folder, as a media record; undefined if absent or not an image. */
