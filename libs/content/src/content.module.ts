@@ -7,6 +7,7 @@ import { MediaService } from './media.service.js';
 import { PagesService } from './pages.service.js';
 import { PostsService } from './posts.service.js';
 import { ExportService, ImportService } from './portability/index.js';
+import { RedirectsService } from './redirects.service.js';
 import { RevisionsService } from './revisions.service.js';
 import { SearchService } from './search.service.js';
 import { SettingsService } from './settings.service.js';
@@ -27,6 +28,7 @@ const services = [
   MediaService,
   ExportService,
   ImportService,
+  RedirectsService,
 ];
 
 /** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */

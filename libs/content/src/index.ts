@@ -10,12 +10,15 @@ export {
   PostView,
   Revision,
   Setting,
+  PathRedirect,
   SlugRedirect,
   Tag,
   POST_STATUSES,
   type PostStatus,
 } from './entities/index.js';
 export { ContentError, ContentNotFoundError, ContentValidationError } from './errors.js';
+export { isLocalTarget, oldPathKey } from './redirects.js';
+export { RedirectsService } from './redirects.service.js';
 export { renderMarkdown } from './lazy-renderer.js';
 export { type ContentInput, LIMITS, parseTagList } from './content-input.js';
 export { MediaCache } from './media/media-cache.js';
@@ -45,6 +48,7 @@ export {
   isMarkdownFile,
   MAX_IMPORT_BYTES,
   readImport,
+  sourceFile,
   type ImportBundle,
   type ImportCounts,
   type ImportFormat,

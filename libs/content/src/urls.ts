@@ -9,6 +9,9 @@ export const postUrl = (slug: string): string => `/posts/${encodeURIComponent(sl
 
 export const tagUrl = (slug: string): string => `/tags/${encodeURIComponent(slug)}`;
 
+/** The Atom feed: where an old blog's feed addresses (`/feed/`, `/rss/`) are sent. */
+export const FEED_URL = '/feed.xml';
+
 /** Pages live at the root, beside the site's own routes (RESERVED_PAGE_SLUGS keeps them apart). */
 export const pageUrl = (slug: string): string => `/${encodeURIComponent(slug)}`;
 

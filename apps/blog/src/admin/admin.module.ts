@@ -12,6 +12,7 @@ import { AdminMediaController } from './media.controller.js';
 import { AdminPagesController } from './pages.controller.js';
 import { AdminPostsController } from './posts.controller.js';
 import { PreviewController } from './preview.controller.js';
+import { AdminRedirectsController } from './redirects.controller.js';
 import { AdminSettingsController } from './settings.controller.js';
 import { AdminTagsController } from './tags.controller.js';
 
@@ -30,6 +31,7 @@ import { AdminTagsController } from './tags.controller.js';
     AdminMediaController,
     AdminSettingsController,
     AdminBackupController,
+    AdminRedirectsController,
     PreviewController,
   ],
 })

@@ -35,6 +35,7 @@ import {
   type ImportReport,
   ImportService,
   readImport,
+  sourceFile,
   type SourceFile,
 } from '@app/content';
 
@@ -144,7 +145,10 @@ export class AdminBackupController {
     }
   }
 
-  /** One JSON file (our export, Ghost's) or a folder of Markdown files; the CSRF token is in the query. */
+  /**
+   * One export file (ours, Ghost's JSON, WordPress's XML) with its images beside it (files or a
+   * zip), or a folder (Markdown files, or an export with its images); the CSRF token is in the query.
+   */
   @Post('import')
   @UseGuards(ImportSizeGuard)
   @UseInterceptors(
@@ -157,11 +161,9 @@ export class AdminBackupController {
     }),
   )
   async import(@UploadedFiles() uploads: Express.Multer.File[] | undefined, @Req() req: Request): Promise<WriteOutcome> {
-    const files: SourceFile[] = (uploads ?? [])
-      .filter((f) => f.size > 0)
-      .map((f) => ({ path: f.originalname, text: f.buffer.toString('utf8') }));
+    const files: SourceFile[] = (uploads ?? []).filter((f) => f.size > 0).map((f) => sourceFile(f.originalname, f.buffer));
     if (files.length === 0) throw new BadRequestException('Choose an export file or a folder of Markdown files to import.');
-    const total = files.reduce((n, f) => n + f.text.length, 0);
+    const total = files.reduce((n, f) => n + (f.bytes?.length ?? f.text.length), 0);
     if (total > WEB_IMPORT_MAX_BYTES) throw tooLarge();
     const dryRun = field(req.body as Record<string, unknown>, 'dryRun') !== '';
     const source = files.length === 1 ? files[0].path : `${files[0].path.split('/')[0] || 'folder'} (${files.length} files)`;

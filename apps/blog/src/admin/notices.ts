@@ -11,6 +11,8 @@ const NOTICES: Record<string, string> = {
   'logged-out': 'You are logged out.',
   renamed: 'Tag renamed.',
   merged: 'Tags merged.',
+  'redirect-saved': 'Redirect saved.',
+  'redirect-removed': 'Redirect removed.',
 };
 
 export function notice(key: unknown): string | null {

@@ -1,6 +1,9 @@
 /**
- * `npm run import -- PATH [--dry-run]`: PATH is an Inkstone export, a Ghost export (JSON) or a
- * folder of Markdown files. One transaction: a file with a problem changes nothing.
+ * `npm run import -- PATH [BESIDE…] [--dry-run]`: PATH is an Inkstone export, a Ghost export
+ * (JSON), a WordPress export (WXR .xml) or a folder of Markdown files; BESIDE are the old blog's
+ * images given with it: its uploads (`wp-content/uploads`) or `content/images` folder, or a zip
+ * of it. A zip alone may hold the export and its images. One transaction: a file with a problem
+ * changes nothing.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -17,13 +20,14 @@ import {
   isMarkdownFile,
   MAX_IMPORT_BYTES,
   readImport,
+  sourceFile,
   type SourceFile,
 } from '@app/content';
 
 import { databasePathFromEnv, fail } from './cli-common.js';
 import { withContent } from './cli-context.js';
 
-const USAGE = 'Usage: npm run import -- FILE_OR_FOLDER [--dry-run]';
+const USAGE = 'Usage: npm run import -- FILE_OR_FOLDER [IMAGES_FOLDER_OR_ZIP…] [--dry-run]';
 const MAX_MB = MAX_IMPORT_BYTES / 1024 / 1024;
 
 let parsed;
@@ -32,31 +36,49 @@ try {
 } catch (err) {
   fail(`${(err as Error).message}\n${USAGE}`, 2);
 }
-if (parsed.positionals.length !== 1) fail(USAGE, 2);
-const path = resolve(parsed.positionals[0]);
+if (parsed.positionals.length === 0) fail(USAGE, 2);
+const [path, ...beside] = parsed.positionals.map((p) => resolve(p));
 const dryRun = parsed.values['dry-run'] ?? false;
 
-/** Sizes are checked before any file is read: a 2 GB file is refused without reading it. */
-async function readSource(path: string): Promise<SourceFile[]> {
-  const info = await stat(path).catch(() => fail(`${path}: no such file or folder.`));
-  if (info.isFile()) {
-    if (info.size > MAX_IMPORT_BYTES)
-      fail(`${path}: ${Math.ceil(info.size / 1024 / 1024)} MB is more than an import may be (${MAX_MB} MB).`);
-    return [{ path: basename(path), text: await readFile(path, 'utf8') }];
+/** A site's own images (page bundles, Hugo's static/), not its theme's or its built output's. */
+const isSiteImage = (name: string) =>
+  /\.(jpe?g|png|gif|webp)$/i.test(name) && !/(^|[/\\])(themes|public|_site|resources|node_modules|\.git)[/\\]/.test(name);
+
+/** Export files that make a folder an export with its images rather than a Markdown site. */
+const isExportFile = (name: string) => /\.(xml|json)$/i.test(name) && !name.includes(sep);
+
+/**
+ * Sizes are checked before any file is read: a 2 GB file is refused without reading it. A folder
+ * given first is a Markdown site (its Markdown files and its images), unless an export file sits at its top; a
+ * folder given beside is read whole (the old blog's images). Paths keep the folder's name, so
+ * `uploads/2024/05/a.jpg` is found by the path its old URL ends with.
+ */
+async function readSource(paths: string[]): Promise<SourceFile[]> {
+  const plan: { file: string; as: string }[] = [];
+  for (const [i, path] of paths.entries()) {
+    const info = await stat(path).catch(() => fail(`${path}: no such file or folder.`));
+    if (info.isFile()) {
+      plan.push({ file: path, as: basename(path) });
+      continue;
+    }
+    const all = (await readdir(path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const names = all.map((e) => relative(path, join(e.parentPath, e.name))).sort();
+    const whole = i > 0 || names.some(isExportFile);
+    for (const name of whole ? names : names.filter((n) => isMarkdownFile(n) || isSiteImage(n))) {
+      plan.push({ file: join(path, name), as: (i > 0 ? `${basename(path)}/${name}` : name).split(sep).join('/') });
+    }
   }
-  const names = (await readdir(path, { recursive: true })).filter(isMarkdownFile).sort();
   let total = 0;
-  for (const name of names) total += (await stat(join(path, name))).size;
-  if (total > MAX_IMPORT_BYTES) fail(`${path}: its Markdown files hold more than an import may (${MAX_MB} MB).`);
-  return Promise.all(
-    names.map(async (name) => ({
-      path: relative(path, join(path, name)).split(sep).join('/'),
-      text: await readFile(join(path, name), 'utf8'),
-    })),
-  );
+  for (const { file } of plan) total += (await stat(file)).size;
+  if (total > MAX_IMPORT_BYTES) {
+    const what =
+      plan.length === 1 ? `${Math.ceil(total / 1024 / 1024)} MB is` : `its files hold ${Math.ceil(total / 1024 / 1024)} MB,`;
+    fail(`${paths.join(', ')}: ${what} more than an import may be (${MAX_MB} MB).`);
+  }
+  return Promise.all(plan.map(async ({ file, as }) => sourceFile(as, await readFile(file))));
 }
 
-const files = await readSource(path);
+const files = await readSource([path, ...beside]);
 const bar = new cliProgress.SingleBar(
   { format: 'Importing [{bar}] {value}/{total}', hideCursor: true },
   cliProgress.Presets.shades_classic,

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 
 import { LoginRequiredException } from '@app/auth';
-import { ContentError, MAX_UPLOAD_BYTES } from '@app/content';
+import { ContentError, MAX_UPLOAD_BYTES, RedirectsService } from '@app/content';
 
 import { SiteContextService } from '../views/site-context.service.js';
 import { RedirectException } from '../common/redirect.exception.js';
@@ -29,7 +29,10 @@ const TITLES: Record<number, string> = {
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly site: SiteContextService) {}
+  constructor(
+    private readonly site: SiteContextService,
+    private readonly redirects: RedirectsService,
+  ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const ctx = host.switchToHttp();
@@ -44,6 +47,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     const { status, message } = this.describe(exception);
+    // An old address (an imported blog's permalink, feed, ?p=ID) answers before the 404, and only
+    // then: a route that answers always wins, and a page served from the cache never asks.
+    if (status === 404 && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/admin')) {
+      const to = await this.redirects.find(req.originalUrl).catch(() => null);
+      if (to) {
+        res.redirect(301, to);
+        return;
+      }
+    }
     if (status >= 500) {
       this.logger.error(
         `${req.method} ${req.originalUrl}: ${(exception as Error)?.message ?? exception}`,

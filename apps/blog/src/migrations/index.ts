@@ -8,6 +8,7 @@ export const migrationNames = [
   'Migration20261125044824_admin',
   'Migration20261202071621_media_store',
   'Migration20261202105824_media_refused',
+  'Migration20261202111300_path_redirects',
 ];
 
 export async function loadMigrationsList(): Promise<MigrationObject[]> {
@@ -27,6 +28,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261202105824_media_refused',
       class: (await import('./Migration20261202105824_media_refused.js')).Migration20261202105824_media_refused,
+    },
+    {
+      name: 'Migration20261202111300_path_redirects',
+      class: (await import('./Migration20261202111300_path_redirects.js')).Migration20261202111300_path_redirects,
     },
   ];
 }

@@ -122,6 +122,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
         '/admin/tags',
         '/admin/media',
         '/admin/settings',
+        '/admin/redirects?test=/2019/05/old-post/',
         '/admin/no-such-page',
         '/admin/posts/99999/edit',
       ]);

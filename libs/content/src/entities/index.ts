@@ -4,13 +4,14 @@ import { PostView } from './post-view.entity.js';
 import { Post } from './post.entity.js';
 import { Revision } from './revision.entity.js';
 import { Setting } from './setting.entity.js';
+import { PathRedirect } from './path-redirect.entity.js';
 import { SlugRedirect } from './slug-redirect.entity.js';
 import { Tag } from './tag.entity.js';
 
 /** Listed explicitly: glob discovery differs between ts-jest and the compiled app. */
-export const contentEntities = [Post, Page, Tag, Setting, PostView, Revision, SlugRedirect, Media];
+export const contentEntities = [Post, Page, Tag, Setting, PostView, Revision, SlugRedirect, Media, PathRedirect];
 
-export { Media, Page, Post, PostView, Revision, Setting, SlugRedirect, Tag };
+export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag };
 export { POST_STATUSES } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';
 export type { RenditionInfo } from './media.entity.js';

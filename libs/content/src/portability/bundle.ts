@@ -44,7 +44,7 @@ export interface ImportedMedia {
   data: Buffer;
 }
 
-export type ImportFormat = 'inkstone' | 'ghost' | 'markdown';
+export type ImportFormat = 'inkstone' | 'ghost' | 'markdown' | 'wordpress';
 
 export interface ImportBundle {
   format: ImportFormat;
@@ -57,7 +57,27 @@ export interface ImportBundle {
   posts: ImportedPost[];
   /** Things read but not carried over, said to the author rather than dropped silently. */
   warnings: string[];
+  /**
+   * The old blog's addresses (permalinks, `?p=ID`, category, tag and feed addresses) and where
+   * each lives now: written to the redirect table, answered 301 wherever no route answers.
+   */
+  oldAddresses?: { from: string; to: string }[];
 }
+
+/**
+ * The blog's own rules a reader needs, handed in by the caller: the readers are loaded lazily,
+ * and importing the services that own these rules would pull decorated classes into the lazy
+ * chunk (esbuild then shares them in a chunk that runs before reflect-metadata is loaded).
+ */
+export interface ReaderRules {
+  /** The largest image the media library takes (MAX_UPLOAD_BYTES). */
+  maxImageBytes: number;
+  /** First path segments pages may not take (RESERVED_PAGE_SLUGS). */
+  reservedPageSlugs: ReadonlySet<string>;
+}
+
+/** Without the blog's rules (unit tests of other parts): no size bound, no reserved slug. */
+export const NO_RULES: ReaderRules = { maxImageBytes: Number.POSITIVE_INFINITY, reservedPageSlugs: new Set() };
 
 /** A file the importer refuses; the message names the file and, when there is one, the record. */
 export class ImportError extends ContentValidationError {

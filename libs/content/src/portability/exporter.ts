@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
-import { Media, Page, Post, Revision, SlugRedirect, Tag } from '../entities/index.js';
+import { Media, Page, PathRedirect, Post, Revision, SlugRedirect, Tag } from '../entities/index.js';
 import { MediaBytesMissingError, MediaService } from '../media.service.js';
 import { SettingsService } from '../settings.service.js';
 import {
@@ -10,6 +10,7 @@ import {
   type ExportedMedia,
   type ExportedPage,
   type ExportedPost,
+  type ExportedRedirect,
   type ExportedTag,
 } from './format.js';
 
@@ -59,6 +60,8 @@ export class ExportService {
     yield* this.list('pages', this.pages(em));
     yield ',\n';
     yield* this.list('posts', this.posts(em));
+    yield ',\n';
+    yield* this.list('redirects', this.redirects(em));
     yield '\n}\n';
   }
 
@@ -82,6 +85,11 @@ export class ExportService {
       yield rows;
       afterId = rows[rows.length - 1].id;
     }
+  }
+
+  /** The redirect table: an old blog's addresses keep arriving after a move. */
+  private async *redirects(em: EntityManager): AsyncGenerator<ExportedRedirect> {
+    for (const r of await em.find(PathRedirect, {}, { orderBy: { fromPath: 'asc' } })) yield { from: r.fromPath, to: r.toPath };
   }
 
   private async *tags(em: EntityManager): AsyncGenerator<ExportedTag> {

@@ -61,6 +61,12 @@ export interface ExportedMedia {
   data: string;
 }
 
+/** An old address and where it goes (the redirect table); absent from files written before it existed. */
+export interface ExportedRedirect {
+  from: string;
+  to: string;
+}
+
 /** Version 1 of the export document, in the order its keys are written. */
 export interface InkstoneExport {
   format: typeof EXPORT_FORMAT;
@@ -71,4 +77,6 @@ export interface InkstoneExport {
   media: ExportedMedia[];
   pages: ExportedPage[];
   posts: ExportedPost[];
+  /** Optional: version 1 files written before the redirect table have none. */
+  redirects?: ExportedRedirect[];
 }

@@ -1,8 +1,22 @@
 import type { PostStatus } from '../entities/index.js';
 import type { SiteSettings } from '../settings.service.js';
-import { type ImportBundle, type ImportedPage, type ImportedPost, ImportError, isRecord, parseDateField, str } from './bundle.js';
+import { slugify } from '../slug.js';
+import { FEED_URL, pageUrl, postUrl, tagUrl } from '../urls.js';
+import { assetUrl, ImportAssets } from './assets.js';
+import {
+  type ImportBundle,
+  type ImportedPage,
+  type ImportedPost,
+  ImportError,
+  isRecord,
+  NO_RULES,
+  parseDateField,
+  type ReaderRules,
+  str,
+} from './bundle.js';
 import { lexicalToMarkdown, mobiledocToMarkdown } from './ghost-content.js';
 import { htmlToMarkdown } from './html-to-markdown.js';
+import type { SourceFile } from './source-file.js';
 
 /** Ghost's export: `{db: [{meta, data: {posts, tags, posts_tags, settings, …}}]}` (older ones lack `db`). */
 function ghostData(doc: unknown): Record<string, unknown> | null {
@@ -20,7 +34,23 @@ const SETTINGS: Record<string, keyof SiteSettings> = {
   lang: 'language',
 };
 
-export function readGhostExport(doc: unknown, source: string): ImportBundle {
+/** `__GHOST_URL__/content/images/size/w600/2024/11/a.jpg` → `2024/11/a.jpg`: the file in content/images. */
+const ghostImagePath = (url: string): string | null => {
+  const m = /^(?:__GHOST_URL__)?\/content\/images\/(?:size\/[\w-]+\/)?(?:format\/\w+\/)?([^?#]+)/.exec(url);
+  return m ? m[1] : null;
+};
+
+/**
+ * Ghost's export JSON, with its `content/images` folder (or a zip of it) given beside it: every
+ * `__GHOST_URL__/content/images/…` reference, feature images included, becomes an imported image,
+ * and links to the old blog's `/slug/`, `/tag/slug/` become this blog's addresses.
+ */
+export function readGhostExport(
+  doc: unknown,
+  source: string,
+  assetFiles: SourceFile[] = [],
+  rules: ReaderRules = NO_RULES,
+): ImportBundle {
   const data = ghostData(doc)!;
   const rows = (name: string) => (Array.isArray(data[name]) ? (data[name] as unknown[]).filter(isRecord) : []);
   const warnings: string[] = [];
@@ -46,13 +76,41 @@ export function readGhostExport(doc: unknown, source: string): ImportBundle {
     if (key && typeof s.value === 'string' && s.value.trim()) Object.assign(settings, { [key]: s.value.trim() });
   }
 
+  // Where the old blog's internal links go now (Ghost's own routes: /slug/ for posts and pages, /tag/slug/).
+  const addresses = new Map<string, string>();
+  for (const p of rows('posts')) {
+    const slug = slugify(str(p.slug) || str(p.title));
+    if (slug) addresses.set(`/${slug}/`, p.type === 'page' || p.page === true || p.page === 1 ? pageUrl(slug) : postUrl(slug));
+  }
+  for (const t of rows('tags'))
+    if (str(t.slug) && !str(t.name).startsWith('#')) addresses.set(`/tag/${str(t.slug)}/`, tagUrl(slugify(str(t.name))));
+  // Ghost 5 keeps a feature image's alt text in posts_meta; older exports on the post.
+  const featureAlt = new Map(rows('posts_meta').map((m) => [str(m.post_id), str(m.feature_image_alt)]));
+  const assets = new ImportAssets(assetFiles);
+  const missing = new Set<string>();
+  const rewrite = (url: string): string => {
+    const image = ghostImagePath(url);
+    if (image) {
+      const m = assets.image(image, rules.maxImageBytes);
+      if (!m) missing.add(image);
+      return m ? assetUrl(m) : url.replace('__GHOST_URL__', '');
+    }
+    const internal = /^__GHOST_URL__(\/[^?#]*?)\/?([?#].*)?$/.exec(url);
+    if (!internal) return url;
+    return (addresses.get(`${internal[1].toLowerCase()}/`) ?? internal[1]) + (internal[2]?.startsWith('#') ? internal[2] : '');
+  };
+
   const posts: ImportedPost[] = [];
   const pages: ImportedPage[] = [];
-  let externalImages = false;
   rows('posts').forEach((p, i) => {
     const ref = `post ${i + 1} (${str(p.slug) || str(p.title) || 'no slug'})`;
-    const markdown = body(p, source, ref);
-    if (markdown.includes('__GHOST_URL__') || /\/content\/images\//.test(markdown)) externalImages = true;
+    let markdown = body(p, source, ref).replace(/(\]\()([^)\s]+)/g, (_, open: string, url: string) => open + rewrite(url));
+    const feature = str(p.feature_image);
+    if (feature) {
+      const src = rewrite(feature);
+      const alt = (featureAlt.get(str(p.id)) || str(p.feature_image_alt)).replace(/[[\]]/g, '');
+      if (!markdown.includes(src)) markdown = `![${alt}](${src})\n\n${markdown}`;
+    }
     const ghostStatus = str(p.status);
     if (!['published', 'draft', 'scheduled', 'sent'].includes(ghostStatus)) {
       throw new ImportError(source, ref, `unknown status "${ghostStatus}".`);
@@ -78,12 +136,28 @@ export function readGhostExport(doc: unknown, source: string): ImportBundle {
       });
     }
   });
-  if (externalImages) {
+  if (missing.size) {
+    const some = [...missing].slice(0, 10).join(', ');
     warnings.push(
-      `${source}: images stay at their Ghost addresses (/content/images/…); upload them in Media and update the links to keep them.`,
+      assets.size
+        ? `${source}: ${missing.size} images were not among the files given and stay at their Ghost addresses: ${some}${missing.size > 10 ? ', …' : ''}.`
+        : `${source}: images stay at their Ghost addresses (/content/images/…); import again with the content/images folder or its zip beside the file to bring them in.`,
     );
   }
-  return { format: 'ghost', source, settings, tags: [], media: [], pages, posts, warnings };
+  // Ghost's own addresses: /slug/ for posts, /tag/x/, /author/x/, /rss/ (pages keep theirs: /about/ is /about here).
+  const oldAddresses = [
+    { from: '/rss/', to: FEED_URL },
+    ...posts
+      .filter((p) => p.status === 'published')
+      .map((p) => ({ from: `/${p.slug}/`, to: postUrl(slugify(p.slug) || slugify(p.title)) })),
+    ...rows('tags')
+      .filter((t) => str(t.slug) && !str(t.name).startsWith('#'))
+      .map((t) => ({ from: `/tag/${str(t.slug)}/`, to: tagUrl(slugify(str(t.name))) })),
+    ...rows('users')
+      .filter((u) => str(u.slug))
+      .map((u) => ({ from: `/author/${str(u.slug)}/`, to: '/' })),
+  ];
+  return { format: 'ghost', source, settings, tags: [], media: assets.media, pages, posts, warnings, oldAddresses };
 }
 
 /** The post's text as Markdown: the rendered HTML when Ghost exported it, else its editor's tree. */

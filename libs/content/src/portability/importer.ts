@@ -16,6 +16,7 @@ import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings 
 import { slugify } from '../slug.js';
 import { publicationDate } from '../visibility.js';
 import { type ImportBundle, ImportError, type ImportedMedia, type ImportedPage, type ImportedPost } from './bundle.js';
+import { importOldAddresses } from './path-redirects.js';
 
 export interface ImportCounts {
   created: number;
@@ -32,6 +33,8 @@ export interface ImportReport {
   tags: ImportCounts;
   media: ImportCounts;
   settings: 'updated' | 'unchanged' | 'not in the file';
+  /** Old addresses written to the redirect table (path-redirects.ts). */
+  redirects: ImportCounts;
   warnings: string[];
 }
 
@@ -85,6 +88,7 @@ export class ImportService {
       tags: counts(),
       media: counts(),
       settings: 'not in the file',
+      redirects: counts(),
       warnings: [...bundle.warnings],
     };
     const pages = this.checkPages(bundle, report);
@@ -128,6 +132,7 @@ export class ImportService {
           em.clear();
           await step();
         }
+        await importOldAddresses(em, bundle.oldAddresses ?? [], report.redirects);
         report.tags.created += (await em.count(Tag)) - tagsBefore;
         if (report.dryRun) throw new DryRunRollback();
       });

@@ -82,5 +82,6 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
       };
     }),
     warnings: [],
+    oldAddresses: list('redirects').map((r) => ({ from: str(r.from), to: str(r.to) })),
   };
 }

@@ -71,4 +71,53 @@ describe('readImport', () => {
       'g.json, post 1 (m): unknown status "archived".',
     );
   });
+
+  it('turns Hugo shortcodes and Liquid tags into what they mean, and names the line of any other it leaves out', () => {
+    const bundle = readImport('site', [
+      md('content/posts/target.md', '---\ntitle: Target\nslug: the-target\n---\nHere.'),
+      md('_posts/2020-01-02-old-one.md', '---\ntitle: Old\n---\nOld.'),
+      md(
+        'content/posts/source.md',
+        [
+          '---',
+          'title: Source',
+          '---',
+          '[t]({{< ref "posts/target.md" >}}) [a]({{< relref "/posts/target#part" >}}) [j]({% post_url 2020-01-02-old-one %})',
+          '{{< figure src="/i/a.jpg" alt="A" caption="Cap" >}}',
+          '{{< gist user 123 >}} {{< youtube abc >}} {{< tweet user="u" id="9" >}} {{< vimeo 7 >}}',
+          '{{< highlight go >}}',
+          'x := 1',
+          '{{< /highlight >}}',
+          '{{< unknown a="b" >}}',
+          '{{% notice %}}Inner text{{% /notice %}}',
+          '{% include x.html %}',
+          '```',
+          '{{</* gist user 123 */>}} {{< youtube raw >}}',
+          '```',
+        ].join('\n'),
+      ),
+    ]);
+    const source = bundle.posts.find((p) => p.slug === 'source')!;
+    expect(source.markdown.split('\n')).toEqual([
+      '[t](/posts/the-target) [a](/posts/the-target#part) [j](/posts/old-one)',
+      '![A](/i/a.jpg)',
+      '',
+      '_Cap_',
+      '[Gist user/123](https://gist.github.com/user/123) [Video on YouTube](https://www.youtube.com/watch?v=abc) [Post on X](https://x.com/u/status/9) [Video on Vimeo](https://vimeo.com/7)',
+      '```go',
+      'x := 1',
+      '```',
+      '',
+      'Inner text',
+      '',
+      '```',
+      '{{< gist user 123 >}} {{< youtube raw >}}',
+      '```',
+    ]);
+    expect(bundle.warnings).toEqual([
+      'site, content/posts/source.md, line 10: {{< unknown >}} has no meaning here; left out of the page.',
+      'site, content/posts/source.md, line 11: {{< notice >}} has no meaning here; left out of the page.',
+      'site, content/posts/source.md, line 12: {% include %} has no meaning here; left out of the page.',
+    ]);
+  });
 });

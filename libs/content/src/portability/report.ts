@@ -1,6 +1,11 @@
 import type { ImportCounts, ImportReport } from './importer.js';
 
-const FORMAT_NAMES = { inkstone: 'an Inkstone export', ghost: 'a Ghost export', markdown: 'a folder of Markdown files' } as const;
+const FORMAT_NAMES = {
+  inkstone: 'an Inkstone export',
+  ghost: 'a Ghost export',
+  markdown: 'a folder of Markdown files',
+  wordpress: 'a WordPress export',
+} as const;
 
 const line = (c: ImportCounts) => `${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`;
 
@@ -16,6 +21,7 @@ export function describeReport(report: ImportReport): { heading: string; lines: 
       `tags: ${line(report.tags)}`,
       `images: ${line(report.media)}`,
       `settings: ${report.settings}`,
+      `old addresses (301 to the new ones): ${line(report.redirects)}`,
     ],
   };
 }
