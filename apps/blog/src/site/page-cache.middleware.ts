@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 
 import type { ViewCounterService } from '@app/content';
 
-import { CachedPage, type Encoding, type PageCache } from './page-cache.service.js';
+import { preferredEncoding } from './page-cache.encoding.js';
+import { CachedPage, type PageCache } from './page-cache.service.js';
 
 /**
  * Public pages may sit in a CDN or proxy for a minute; browsers revalidate every time, which the
@@ -13,14 +14,6 @@ export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=60';
 /** Paths whose responses are never cached here: the author's, health checks, and files with their own caching. */
 const UNCACHED = /^\/(admin|static|media|healthz)(\/|$)/;
 const CACHEABLE_TYPES = /^(text\/html|text\/plain|application\/(atom\+xml|feed\+json|json|xml)|text\/xml)/;
-
-/** Brotli when the client takes it (smaller than gzip at the same cost, and made once), then gzip. */
-function preferredEncoding(req: Request): Encoding {
-  if (!req.headers['accept-encoding']) return 'identity';
-  if (req.acceptsEncodings('br')) return 'br';
-  if (req.acceptsEncodings('gzip')) return 'gzip';
-  return 'identity';
-}
 
 /**
  * Called by the post page: this response shows that post. The page cache is the one place views
