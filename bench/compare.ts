@@ -3,8 +3,8 @@
  * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]] ...`
  * Each round starts the floor (Node + better-sqlite3 + one query + listen, once per Node binary)
  * and every variant once (process start → first 200 on `/` of a 100-post blog); `--load` then
- * drives each variant's post page with wrk at 10 and 50 connections, and a bare node:http server
- * sending the same bytes (the ceiling) in the same run.
+ * drives each variant's post page with wrk at 10 and 50 connections, alternating with a bare
+ * node:http server sending the same bytes (the ceiling).
  */
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -33,6 +33,7 @@ const floors = new Map<string, App>();
 for (const v of variants) if (!floors.has(v.app.node)) floors.set(v.app.node, v.app);
 const floorLabel = (node: string) => `floor (${node === process.execPath ? `Node ${process.version}` : node})`;
 
+const ROUNDS = 3;
 const work = join(ROOT, '.tmp', 'bench');
 mkdirSync(work, { recursive: true });
 const seeded = await seedDatabase(join(work, 'compare.db'), 100);
@@ -63,20 +64,30 @@ for (const [label, node] of [
 }
 
 if (values.load) {
-  console.log('\n| variant (wrk) | conns | post page req/s | % of node:http | p50 | p99 | CPU per request | RSS after |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    `\n| variant (wrk, median of ${ROUNDS} alternating rounds) | conns | post page req/s | node:http req/s | % of node:http | p50 | p99 | CPU per request (node:http) | RSS after |`,
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const v of variants) {
     const { results, ceiling, rss } = await loadOnce(v.app);
-    for (const r of results) {
-      const c = ceiling.find((x) => x.connections === r.connections)!;
+    for (const conns of [10, 50]) {
+      const app = results.filter((r) => r.connections === conns);
+      const top = ceiling.filter((r) => r.connections === conns);
+      const ratios = app.map((r, i) => r.rps / top[i].rps);
+      const m = (rs: LoadResult[], k: 'rps' | 'p50' | 'p99' | 'cpuMsPerRequest') => median(rs.map((r) => r[k]));
       console.log(
-        `| ${v.label} | ${r.connections} | ${Math.round(r.rps)} | ${((r.rps / c.rps) * 100).toFixed(0)}% (of ${Math.round(c.rps)}) | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.cpuMsPerRequest.toFixed(3)} ms | ${(rss / 1048576).toFixed(0)} MB |`,
+        `| ${v.label} | ${conns} | ${Math.round(m(app, 'rps'))} | ${Math.round(m(top, 'rps'))} | ${(median(ratios) * 100).toFixed(0)}% | ${m(app, 'p50').toFixed(2)} ms | ${m(app, 'p99').toFixed(2)} ms | ${m(app, 'cpuMsPerRequest').toFixed(3)} ms (${m(top, 'cpuMsPerRequest').toFixed(3)} ms) | ${(rss / 1048576).toFixed(0)} MB |`,
       );
     }
   }
 }
 console.log(`\nLoad average after: ${load()}`);
 
+/**
+ * The app's post page and the ceiling alternate (both processes up, 5 s each, 10 then 50
+ * connections, ROUNDS rounds), so that the machine's load, which moves by the minute when it is
+ * shared, weighs on both sides of each ratio alike.
+ */
 async function loadOnce(app: App): Promise<{ results: LoadResult[]; ceiling: LoadResult[]; rss: number }> {
   const port = await freePort();
   const server = spawnApp(app.node, [app.main], appEnv(seeded.path, port, app.env), port);
@@ -84,8 +95,6 @@ async function loadOnce(app: App): Promise<{ results: LoadResult[]; ceiling: Loa
     await waitFor200(`${server.base}/`, server);
     const url = `${server.base}/posts/${seeded.postSlug}`;
     await hammer('warm-up', url, 10, 1, server.child.pid!);
-    const results = [await hammer('post', url, 10, 5, server.child.pid!), await hammer('post', url, 50, 5, server.child.pid!)];
-    const rss = rssOf(server.child.pid!);
     const page = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
     const ceilingServer = await startCeiling(
       Buffer.from(await page.arrayBuffer()),
@@ -93,10 +102,15 @@ async function loadOnce(app: App): Promise<{ results: LoadResult[]; ceiling: Loa
       app.node,
     );
     try {
-      const ceiling = [];
-      for (const c of [10, 50])
-        ceiling.push(await hammer('node:http ceiling', `${ceilingServer.base}/`, c, 5, ceilingServer.child.pid!));
-      return { results, ceiling, rss };
+      const results: LoadResult[] = [];
+      const ceiling: LoadResult[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const c of [10, 50]) {
+          results.push(await hammer('post', url, c, 5, server.child.pid!));
+          ceiling.push(await hammer('node:http ceiling', `${ceilingServer.base}/`, c, 5, ceilingServer.child.pid!));
+        }
+      }
+      return { results, ceiling, rss: rssOf(server.child.pid!) };
     } finally {
       await ceilingServer.stop();
     }
