@@ -1,11 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { jest } from '@jest/globals';
 import request from 'supertest';
 
 import { AuthCookies } from '@app/auth';
 
+import { createApp } from '../src/app.setup.js';
+import { loadConfig } from '../src/config/config.js';
+import { AppLogger } from '../src/logging/app-logger.js';
 import { PageCacheFastPath } from '../src/site/page-cache.fast-path.js';
 import { CachedPage, PageCache } from '../src/site/page-cache.service.js';
-import { daysAgo, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_PASSWORD, daysAgo, SITE_URL, startTestApp, type TestApp } from './support/test-app.js';
 
 jest.setTimeout(60_000);
 
@@ -185,5 +192,66 @@ describe.each([
       spy.mockRestore();
     }
     expect((await get('/never-cached-page')).fast).toBe(0);
+  });
+});
+
+describe('page cache fast path, request log', () => {
+  let dir: string;
+  let app: Awaited<ReturnType<typeof createApp>>;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-e2e-'));
+    const config = loadConfig({
+      DATABASE_PATH: join(dir, 'blog.db'),
+      LOG_LEVEL: 'info',
+      DEMO_CONTENT: 'true',
+      SITE_URL,
+      ADMIN_PASSWORD,
+      SESSION_SECRET: 'test-session-secret-that-is-long-enough-for-prod',
+    });
+    app = await createApp(config, new AppLogger(true, 'info', (line) => lines.push(line)));
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The httpRequest fields of the request lines logged since `from`, latency left out (a clock). */
+  const requestLines = (from: number) =>
+    lines
+      .slice(from)
+      .map((l) => JSON.parse(l) as { message: string; severity: string; httpRequest?: Record<string, unknown> })
+      .filter((l) => l.httpRequest)
+      .map(({ httpRequest, severity }) => {
+        const { latency, ...rest } = httpRequest!;
+        expect(latency).toMatch(/^\d+\.\d{4}s$/);
+        return { severity, ...rest };
+      });
+
+  it('writes the same request line for a hit as the app wrote for the miss', async () => {
+    const fast = app.get(PageCacheFastPath);
+    for (const [path, headers] of [
+      ['/', {}],
+      ['/feed.xml', { 'Accept-Encoding': 'gzip' }],
+    ] as const) {
+      const from = lines.length;
+      const answeredBefore = fast.stats().answered;
+      const miss = await request(app.getHttpServer()).get(path).set('User-Agent', READER).set(headers).expect(200);
+      await request(app.getHttpServer()).get(path).set('User-Agent', READER).set(headers).expect(200);
+      await request(app.getHttpServer())
+        .get(path)
+        .set('User-Agent', READER)
+        .set(headers)
+        .set('If-None-Match', miss.headers.etag)
+        .expect(304);
+      expect(fast.stats().answered - answeredBefore).toBe(2);
+      const [onMiss, onHit, onNotModified] = requestLines(from);
+      expect(onMiss).toEqual(
+        expect.objectContaining({ requestMethod: 'GET', requestUrl: path, status: 200, userAgent: READER, protocol: 'HTTP/1.1' }),
+      );
+      expect(onHit).toEqual(onMiss);
+      expect(onNotModified).toEqual({ ...onMiss, status: 304, responseSize: undefined });
+    }
   });
 });
