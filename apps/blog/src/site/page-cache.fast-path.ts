@@ -16,8 +16,9 @@ import { type CachedPage, type Encoding, PageCache } from './page-cache.service.
 const NEVER = /^\/(admin|static|media|healthz)([/?#]|$)/i;
 
 interface Prepared {
-  ok: OutgoingHttpHeaders;
   notModified: OutgoingHttpHeaders;
+  /** The 200's headers, Content-Length included: made on the first 200 (the body may be compressed then). */
+  ok?: OutgoingHttpHeaders;
 }
 
 export interface FastPathOptions {
@@ -96,7 +97,7 @@ export class PageCacheFastPath {
     if (page.viewOf !== undefined) this.views.record(page.viewOf, req.headers['user-agent']);
     const encoding = preferredEncoding(req);
     const headers = this.headersFor(page, encoding);
-    if (fresh(req.headers, { etag: headers.ok.ETag as string })) {
+    if (fresh(req.headers, { etag: headers.notModified.ETag as string })) {
       this.log(req, res, 304, undefined, started);
       res.writeHead(304, this.draining(headers.notModified));
       res.end();
@@ -105,8 +106,13 @@ export class PageCacheFastPath {
     const before = page.size;
     const body = page.bodyFor(encoding);
     if (page.size !== before) this.cache.grew(url, before);
+    headers.ok ??= {
+      ...headers.notModified,
+      ...(encoding === 'identity' ? {} : { 'Content-Encoding': encoding }),
+      'Content-Length': body.length,
+    };
     this.log(req, res, 200, body.length, started);
-    res.writeHead(200, this.draining({ ...headers.ok, 'Content-Length': body.length }));
+    res.writeHead(200, this.draining(headers.ok));
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
@@ -114,19 +120,15 @@ export class PageCacheFastPath {
   private headersFor(page: CachedPage, encoding: Encoding): Prepared {
     let byEncoding = this.prepared.get(page);
     if (!byEncoding) this.prepared.set(page, (byEncoding = {}));
-    let prepared = byEncoding[encoding];
-    if (!prepared) {
-      const notModified: OutgoingHttpHeaders = {
+    return (byEncoding[encoding] ??= {
+      notModified: {
         ...this.security,
         'Content-Type': page.contentType,
         'Cache-Control': PUBLIC_CACHE_CONTROL,
         Vary: 'Accept-Encoding',
         ETag: page.etag(encoding),
-      };
-      const ok = encoding === 'identity' ? notModified : { ...notModified, 'Content-Encoding': encoding };
-      prepared = byEncoding[encoding] = { ok, notModified };
-    }
-    return prepared;
+      },
+    });
   }
 
   private draining(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
