@@ -47,6 +47,36 @@ export function coldStartExisting(app: App, databasePath: string, runs: number):
   );
 }
 
+/**
+ * The floor of a cold start on this machine, this Node and this database: Node starts, opens the
+ * file with better-sqlite3 (the app's driver, from the measured checkout), runs one query,
+ * listens, and answers the first request with the query's rows. What the app adds above this is
+ * the app's own boot.
+ */
+const FLOOR_SERVER = `
+const Database = require('node:module').createRequire(process.env.APP_DIR + '/package.json')('better-sqlite3');
+const db = new Database(process.env.DATABASE_PATH);
+db.pragma('journal_mode = WAL');
+const body = JSON.stringify(db.prepare('SELECT id, slug, title FROM post ORDER BY id DESC LIMIT 10').all());
+require('node:http')
+  .createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(body);
+  })
+  .listen(Number(process.env.PORT), process.env.HOST);
+`;
+
+export const FLOOR_LABEL = 'floor: Node + better-sqlite3 open + one query + listen + first 200';
+
+export function coldStartFloor(app: App, databasePath: string, runs: number): Promise<ColdStart> {
+  return measure(
+    FLOOR_LABEL,
+    runs,
+    () => undefined,
+    (port) => spawnApp(app.node, ['-e', FLOOR_SERVER], appEnv(databasePath, port, { ...app.env, APP_DIR: app.dir }), port),
+  );
+}
+
 export function coldStartFresh(app: App, dir: string, runs: number): Promise<ColdStart> {
   let path = '';
   return measure(

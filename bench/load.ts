@@ -1,8 +1,7 @@
 import { Agent, request } from 'node:http';
 
-import autocannon from 'autocannon';
-
 import { cpuSecondsOf, freePort, median, type Running, spawnApp, waitFor200 } from './processes.js';
+import { runWrk } from './wrk.js';
 
 export interface LoadResult {
   route: string;
@@ -11,27 +10,29 @@ export interface LoadResult {
   p50: number;
   p99: number;
   requests: number;
-  /** Non-2xx answers and socket errors: must be 0 for a figure to count. */
+  /** Answers ≥ 400 and socket errors: must be 0 for a figure to count. */
   failures: number;
-  /** CPU seconds of the server per 1,000 requests (user + system, from /proc). */
+  /** The server's CPU time per request in ms (user + system, from /proc). */
   cpuMsPerRequest: number;
 }
 
-/** autocannon against one URL for `seconds`, keep-alive, loopback. */
-export async function hammer(route: string, url: string, connections: number, seconds: number, pid: number): Promise<LoadResult> {
+/** wrk against one URL for `seconds`, keep-alive, loopback; `headers` e.g. an Accept-Encoding. */
+export async function hammer(
+  route: string,
+  url: string,
+  connections: number,
+  seconds: number,
+  pid: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const cpu0 = cpuSecondsOf(pid);
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  const result = await runWrk(url, connections, seconds, headers);
   const cpu = cpuSecondsOf(pid) - cpu0;
-  const requests = result.requests.total;
   return {
     route,
     connections,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests,
-    failures: result.non2xx + result.errors + result.timeouts,
-    cpuMsPerRequest: requests ? (cpu * 1000) / requests : NaN,
+    ...result,
+    cpuMsPerRequest: result.requests ? (cpu * 1000) / result.requests : NaN,
   };
 }
 
@@ -75,7 +76,7 @@ export async function firstRenders(
   };
 }
 
-/** The ceiling: a bare node:http server answering every request with the same bytes. */
+/** The ceiling: a bare node:http server (on the app's Node) answering every request with the same bytes. */
 const CEILING_SERVER = `
 const http = require('node:http');
 const body = Buffer.from(process.env.BODY_B64, 'base64');
@@ -85,10 +86,10 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-export async function startCeiling(body: Buffer, contentType: string): Promise<Running> {
+export async function startCeiling(body: Buffer, contentType: string, node = process.execPath): Promise<Running> {
   const port = await freePort();
   const child = spawnApp(
-    process.execPath,
+    node,
     ['-e', CEILING_SERVER],
     { PATH: process.env.PATH ?? '', PORT: String(port), BODY_B64: body.toString('base64'), CONTENT_TYPE: contentType },
     port,

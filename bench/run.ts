@@ -5,18 +5,19 @@
  * before/after figures); `--quick` is the CI smoke run: small, short, writes nothing.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import Database from 'better-sqlite3';
 
-import { coldStartExisting, coldStartFresh, coldStartRestore, makeReplica, startShEnv } from './cold-start.js';
+import { coldStartExisting, coldStartFloor, coldStartFresh, coldStartRestore, makeReplica, startShEnv } from './cold-start.js';
 import { costTable, PRICES } from './cost.js';
 import { BLOG_SHAPES, CLOUD_RUN_FIGURES } from './cost-figures.js';
 import { firstRenders, hammer, type LoadResult, startCeiling } from './load.js';
-import { appAt, appEnv, freePort, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
+import { appAt, appEnv, freePort, median, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
 import { seedDatabase, type SeedResult } from './seed.js';
+import { exitUnlessWrk } from './wrk.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,17 +37,23 @@ const SECONDS = quick ? 1 : 5;
 const SIZES = quick ? [100, 1_000] : [100, 10_000];
 const work = join(ROOT, '.tmp', 'bench');
 mkdirSync(work, { recursive: true });
+// Before anything slow: without wrk there are no throughput figures, and the run fails saying how to get it.
+exitUnlessWrk();
 
 const lines: string[] = [];
 const out = (line = '') => {
   lines.push(line);
   console.log(line);
 };
-const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+const ms = (n: number) => `${n.toFixed(n < 1 ? 2 : n < 10 ? 1 : 0)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(', ');
 out(
-  `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${mb(totalmem())} RAM; Node ${process.version}; ${new Date().toISOString()}`,
+  `Machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${mb(totalmem())} RAM; Node ${process.version}; ${new Date().toISOString()}; load average ${load()}`,
 );
 out(
   `App: ${MAIN.replace(appDir + '/', '')} of ${args.label ?? appDir} on ${args.node ?? `Node ${process.version}`}${app.env.NODE_COMPILE_CACHE ? ' with NODE_COMPILE_CACHE' : ''}${quick ? ' (quick run: small and short, not figures to quote)' : ''}`,
@@ -55,7 +62,21 @@ out();
 
 // --- cold start -------------------------------------------------------------------------------
 const small = await seedDatabase(join(work, 'p100.db'), 100);
-const cold = [await coldStartExisting(app, small.path, RUNS), await coldStartFresh(app, work, RUNS)];
+// The floor and the app alternate, run by run, so that the machine's load weighs on both alike.
+const floor = { label: '', runs: [] as number[], median: NaN };
+const existing = { label: '', runs: [] as number[], median: NaN };
+for (let i = 0; i < RUNS; i++) {
+  for (const [into, one] of [
+    [floor, await coldStartFloor(app, small.path, 1)],
+    [existing, await coldStartExisting(app, small.path, 1)],
+  ] as const) {
+    into.label = one.label;
+    into.runs.push(...one.runs);
+  }
+}
+floor.median = median(floor.runs);
+existing.median = median(existing.runs);
+const cold = [floor, existing, await coldStartFresh(app, work, RUNS)];
 const restoreSizes = quick ? [10] : [10, 100];
 let litestreamRss = NaN;
 for (const size of restoreSizes) {
@@ -67,10 +88,12 @@ for (const size of restoreSizes) {
   mkdirSync(dir, { recursive: true });
   cold.push(await coldStartRestore(app, `start.sh, restore of a ${size} MB file replica`, replica, dir, RUNS));
 }
-out('| cold start (process start → first 200 on /) | median | min | max | runs |');
-out('|---|---|---|---|---|');
+out('| cold start (process start → first 200 on /) | median | min | max | × floor | runs |');
+out('|---|---|---|---|---|---|');
 for (const c of cold)
-  out(`| ${c.label} | ${ms(c.median)} | ${ms(Math.min(...c.runs))} | ${ms(Math.max(...c.runs))} | ${c.runs.length} |`);
+  out(
+    `| ${c.label} | ${ms(c.median)} | ${ms(Math.min(...c.runs))} | ${ms(Math.max(...c.runs))} | ${(c.median / floor.median).toFixed(1)} | ${c.runs.length} |`,
+  );
 out();
 
 // --- load -------------------------------------------------------------------------------------
@@ -90,7 +113,7 @@ for (const posts of SIZES) {
   sizes.push(await loadRun(seeded));
 }
 
-out('| route | posts | conns | req/s | p50 | p99 | % of node:http | CPU per request | failures |');
+out('| route (wrk) | posts | conns | req/s | p50 | p99 | % of node:http | CPU per request | failures |');
 out('|---|---|---|---|---|---|---|---|---|');
 for (const s of sizes) {
   for (const r of [...s.results, ...s.ceiling]) {
@@ -153,6 +176,9 @@ for (const blog of BLOG_SHAPES) {
 }
 out();
 
+out(
+  `Load average at the end: ${load()} (the machine is shared: absolute figures are pessimistic, ratios within one run are what to quote).`,
+);
 const table = lines.join('\n');
 if (quick || args.app || args.node) {
   const name = quick ? 'quick' : (args.label ?? 'other').replace(/[^\w.-]+/g, '-');
@@ -184,21 +210,26 @@ async function loadRun(seeded: SeedResult): Promise<SizeResult> {
     const half = slugs.length >> 1;
     const first = await firstRenders(server.base, slugs.slice(0, half), 1);
     const first10 = await firstRenders(server.base, slugs.slice(half), 10);
-    const routes: [string, string][] = [
+    // As browsers and feed readers ask: identity (what the ceiling sends), and compressed.
+    const compressed = { 'Accept-Encoding': 'gzip, deflate, br' };
+    const routes: [string, string, Record<string, string>?][] = [
       ['home', '/'],
       ['post', `/posts/${seeded.postSlug}`],
+      ['post, br', `/posts/${seeded.postSlug}`, compressed],
       ['tag', `/tags/${seeded.tagSlug}`],
       ['feed', '/feed.xml'],
+      ['feed, br', '/feed.xml', compressed],
       ['search', `/search?q=${seeded.searchTerm}`],
     ];
     const results: LoadResult[] = [];
-    for (const [route, path] of routes) {
-      for (const connections of [10, 50]) results.push(await hammer(route, `${server.base}${path}`, connections, SECONDS, pid));
+    for (const [route, path, headers] of routes) {
+      for (const connections of [10, 50])
+        results.push(await hammer(route, `${server.base}${path}`, connections, SECONDS, pid, headers));
     }
     const rssAfter = rssOf(pid);
     const page = await fetch(`${server.base}/posts/${seeded.postSlug}`, { headers: { 'accept-encoding': 'identity' } });
     const body = Buffer.from(await page.arrayBuffer());
-    const ceilingServer = await startCeiling(body, page.headers.get('content-type') ?? 'text/html');
+    const ceilingServer = await startCeiling(body, page.headers.get('content-type') ?? 'text/html', app.node);
     const ceiling: LoadResult[] = [];
     try {
       for (const connections of [10, 50]) {

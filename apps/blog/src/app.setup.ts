@@ -3,6 +3,7 @@ import compression from 'compression';
 import express from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
+import { AuthCookies } from '@app/auth';
 import { ViewCounterService } from '@app/content';
 
 import { AppModule } from './app.module.js';
@@ -17,6 +18,7 @@ import { applyServerTimeouts } from './common/server-timeouts.js';
 import type { AppConfig } from './config/config.js';
 import { AppLogger } from './logging/app-logger.js';
 import { VIEWS_DIR } from './paths.js';
+import { PageCacheFastPath } from './site/page-cache.fast-path.js';
 import { pageCacheMiddleware } from './site/page-cache.middleware.js';
 import { PageCache } from './site/page-cache.service.js';
 import { createViewEngine } from './views/handlebars-engine.js';
@@ -38,6 +40,12 @@ export async function createApp(
   });
   configureApp(app, config, logger, await loadPrecompiledViews());
   applyServerTimeouts(app.getHttpServer());
+  // Cache hits answered before Express and Nest see the request; the rest goes on to them.
+  app.get(PageCacheFastPath).install(app.getHttpServer(), {
+    logger,
+    production: config.production,
+    sessionCookie: app.get(AuthCookies).sessionName,
+  });
   await app.init();
   return app;
 }

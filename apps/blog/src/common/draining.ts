@@ -15,6 +15,11 @@ export function drainingMiddleware(_req: Request, res: Response, next: NextFunct
   next();
 }
 
+/** For responses written before Express (the page cache's fast path): the same rule. */
+export function isDraining(): boolean {
+  return draining;
+}
+
 export function startDraining(server: Server, graceMs: number): void {
   draining = true;
   server.closeIdleConnections();

@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 
 import type { ViewCounterService } from '@app/content';
 
-import { CachedPage, type Encoding, type PageCache } from './page-cache.service.js';
+import { preferredEncoding } from './page-cache.encoding.js';
+import { CachedPage, type PageCache } from './page-cache.service.js';
 
 /**
  * Public pages may sit in a CDN or proxy for a minute; browsers revalidate every time, which the
@@ -13,14 +14,6 @@ export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=60';
 /** Paths whose responses are never cached here: the author's, health checks, and files with their own caching. */
 const UNCACHED = /^\/(admin|static|media|healthz)(\/|$)/;
 const CACHEABLE_TYPES = /^(text\/html|text\/plain|application\/(atom\+xml|feed\+json|json|xml)|text\/xml)/;
-
-/** Brotli when the client takes it (smaller than gzip at the same cost, and made once), then gzip. */
-function preferredEncoding(req: Request): Encoding {
-  if (!req.headers['accept-encoding']) return 'identity';
-  if (req.acceptsEncodings('br')) return 'br';
-  if (req.acceptsEncodings('gzip')) return 'gzip';
-  return 'identity';
-}
 
 /**
  * Called by the post page: this response shows that post. The page cache is the one place views
@@ -39,6 +32,15 @@ export function showsCounts(res: Response, epoch: number): void {
 }
 
 /**
+ * Whether a cached page may be sent as it is: a page showing counts older than the current ones is
+ * rendered again instead (at most once a minute). The one rule for both ways a hit is answered
+ * (this middleware and page-cache.fast-path.ts).
+ */
+export function isServable(page: CachedPage, views: ViewCounterService): boolean {
+  return page.countsEpoch === undefined || page.countsEpoch === views.currentEpoch();
+}
+
+/**
  * Serves reader pages from PageCache, and stores what the controllers render. Mounted by
  * configureApp right after the security headers and the request log, before compression, body
  * parsing and Nest's router: a hit costs a Map lookup and a write of ready bytes.
@@ -49,8 +51,7 @@ export function pageCacheMiddleware(cache: PageCache, views: ViewCounterService)
     const key = req.originalUrl;
     const generation = cache.currentGeneration;
     cache.get(key).then((page) => {
-      // A page showing counts older than the current ones is rendered again (at most once a minute).
-      if (page && (page.countsEpoch === undefined || page.countsEpoch === views.currentEpoch())) {
+      if (page && isServable(page, views)) {
         if (page.viewOf !== undefined) views.record(page.viewOf, req.get('user-agent'));
         return respond(req, res, cache, key, page);
       }

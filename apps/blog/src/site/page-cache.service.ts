@@ -96,6 +96,26 @@ export class PageCache {
     return page;
   }
 
+  /**
+   * get() without a wait, for the fast path (page-cache.fast-path.ts): the page, or undefined
+   * when it is not cached or when whether a scheduled post has come due is not known without a
+   * query (then the app's get() asks). Counts hits only: a miss goes on to get(), which counts it.
+   */
+  peek(key: string): CachedPage | undefined {
+    if (this.nextDue === undefined) return undefined;
+    if (this.nextDue !== null && this.clock.now().getTime() >= this.nextDue) {
+      this.clear();
+      return undefined;
+    }
+    const page = this.pages.get(key);
+    if (page) {
+      this.pages.delete(key);
+      this.pages.set(key, page);
+      this.hits++;
+    }
+    return page;
+  }
+
   /** A render started before a content write must not be stored after it: pass `generation` from before. */
   store(key: string, page: CachedPage, generation: number): void {
     if (generation !== this.generation) return;

@@ -5,6 +5,7 @@ import { ContentModule } from '@app/content';
 import { FeedsController } from './feeds.controller.js';
 import { HomeController } from './home.controller.js';
 import { MediaController } from './media.controller.js';
+import { PageCacheFastPath } from './page-cache.fast-path.js';
 import { PageCache } from './page-cache.service.js';
 import { PagesController } from './pages.controller.js';
 import { PostsController } from './posts.controller.js';
@@ -27,8 +28,8 @@ import { TagsController } from './tags.controller.js';
     MediaController,
     PagesController,
   ],
-  providers: [SiteContextService, PageCache],
-  exports: [SiteContextService, PageCache],
+  providers: [SiteContextService, PageCache, PageCacheFastPath],
+  exports: [SiteContextService, PageCache, PageCacheFastPath],
 })
 export class SiteModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
