@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import request from 'supertest';
 
 import { loggedInAgent } from './support/admin-agent.js';
+import { withLegacyMediaTable } from './support/legacy-media.js';
 import { bytes } from './support/media-http.js';
 import { png, pngOfSize } from './support/media-images.js';
 import { metadataOf, photo } from './support/photos.js';
@@ -58,18 +59,12 @@ describe('images of a blog from before the media store, after one start', () => 
     await old.createPage({ title: 'Gallery', markdown: '![Harbour](/media/1/harbour.jpg)' });
     await old.app.close();
     const images = await legacy();
-    const db = new Database(databasePath);
-    db.exec(`drop table media;
-      create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
-      create unique index media_sha256_unique on media (sha256);
-      delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused';`);
-    const insert = db.prepare(
-      'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    insert.run(1, 'harbour.jpg', 'image/jpeg', images[0].length, sha256(images[0]), null, null, images[0], Date.now());
-    insert.run(2, 'filler.png', 'image/png', images[1].length, sha256(images[1]), 1, 1, images[1], Date.now());
-    insert.run(3, 'filler-2.png', 'image/png', images[2].length, sha256(images[2]), 1, 1, images[2], Date.now());
-    insert.run(4, 'broken.png', 'image/png', broken.length, sha256(broken), 40, 40, broken, Date.now());
+    const db = withLegacyMediaTable(databasePath, [
+      { id: 1, filename: 'harbour.jpg', contentType: 'image/jpeg', data: images[0], width: null, height: null },
+      { id: 2, filename: 'filler.png', contentType: 'image/png', data: images[1], width: 1, height: 1 },
+      { id: 3, filename: 'filler-2.png', contentType: 'image/png', data: images[2], width: 1, height: 1 },
+      { id: 4, filename: 'broken.png', contentType: 'image/png', data: broken, width: 40, height: 40 },
+    ]);
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     sizeBefore = statSync(databasePath).size;

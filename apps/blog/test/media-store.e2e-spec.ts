@@ -15,6 +15,7 @@ import { pullMedia } from '../src/media/pull-media.js';
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { bytes } from './support/media-http.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
+import { withLegacyMediaTable } from './support/legacy-media.js';
 import { png } from './support/media-images.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -221,19 +222,21 @@ describe('image bytes outside the database', () => {
         await first.app.close();
         // The database as a blog before this change had it: the old table, bytes inside.
         const images = [png(40, 30, 21), png(50, 30, 22), png(60, 30, 23)];
-        const db = new Database(databasePath);
-        db.exec(`drop table media;
-          create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
-          create unique index media_sha256_unique on media (sha256);
-          delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused';`);
-        const insert = db.prepare(
-          'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        );
-        images.forEach((img, i) =>
-          insert.run(i + 1, `old-${i}.png`, 'image/png', img.length, sha256(img), 40, 30, img, Date.now()),
+        const db = withLegacyMediaTable(
+          databasePath,
+          images.map((data, i) => ({
+            id: i + 1,
+            filename: `old-${i}.png`,
+            contentType: 'image/png',
+            data,
+            width: 40,
+            height: 30,
+          })),
         );
         // Id 4 existed once and was deleted: it must never be given again.
-        insert.run(4, 'deleted.png', 'image/png', 1, 'f'.repeat(64), 1, 1, Buffer.from('x'), Date.now());
+        db.prepare(
+          'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(4, 'deleted.png', 'image/png', 1, 'f'.repeat(64), 1, 1, Buffer.from('x'), Date.now());
         db.prepare('delete from media where id = 4').run();
         db.close();
 
