@@ -16,7 +16,7 @@ export interface ColdStart {
 }
 
 /** Process start → first 200 on `/`, `runs` times; the database is prepared before the clock starts. */
-async function measure(
+export async function measure(
   label: string,
   runs: number,
   prepare: (i: number) => void | Promise<void>,

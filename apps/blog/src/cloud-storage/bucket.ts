@@ -9,8 +9,10 @@ const requireCjs = createRequire(import.meta.url);
 
 /**
  * One bucket through @google-cloud/storage (Application Default Credentials; in tests
- * STORAGE_EMULATOR_HOST points it at the stand-in). The writer lease and the media store share
- * this one way of reaching Cloud Storage. `timeoutMs` bounds each call, retries included.
+ * STORAGE_EMULATOR_HOST points it at the stand-in), for the media store: streams, resumable
+ * uploads of large originals. The writer lease speaks the JSON API through node:http instead
+ * (gcs-json.ts): it runs on every cold start, where loading this client cost more than its calls.
+ * `timeoutMs` bounds each call, retries included.
  */
 export function openBucket(name: string, timeoutMs: number): Bucket {
   const { Storage } = requireCjs('@google-cloud/storage') as StorageModule;
@@ -36,7 +38,7 @@ export function openBucket(name: string, timeoutMs: number): Bucket {
   }
 }
 
-/** The HTTP status a client call failed with, if it carried one. */
+/** The HTTP status a client call failed with, if it carried one (this client's errors and GcsError). */
 export function gcsStatus(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;

@@ -1,29 +1,35 @@
-import { type Bucket, gcsStatus as status, openBucket } from '../../cloud-storage/bucket.js';
+import { GcsJsonBucket } from '../../cloud-storage/gcs-json.js';
+import { gcsStatus as status } from '../../cloud-storage/bucket.js';
 import type { LeaseLocation, LeaseRecord, LeaseStore, StoredLease } from './lease-record.js';
 import { isGeneration, parseLeaseRecord } from './lease-record.js';
 import type { GenerationBucket, GenerationInBucket } from './prune-generations.js';
 
+/** A lease is a few hundred bytes; anything far larger is not one. */
+const MAX_LEASE_BYTES = 64 * 1024;
+
 /**
- * The lease in Cloud Storage through @google-cloud/storage (Application Default Credentials; in
- * tests STORAGE_EMULATOR_HOST points it at the stand-in). The client is loaded on first use only:
- * it is heavy, and neither local runs nor the reader's pages need it.
+ * The lease in Cloud Storage through the JSON API on node:http (cloud-storage/gcs-json.ts: the
+ * metadata server's token on Cloud Run, Application Default Credentials elsewhere; in tests
+ * STORAGE_EMULATOR_HOST points it at the stand-in). Not @google-cloud/storage: start.sh takes the
+ * lease on every cold start, and loading that client cost more than the lease's calls.
  */
 export class GcsLeaseStore implements LeaseStore, GenerationBucket {
-  private bucket: Promise<Bucket> | null = null;
+  private readonly bucket: GcsJsonBucket;
 
   constructor(
     private readonly location: LeaseLocation,
     /** Per call, retries included: a lease check must answer within a save's wait. */
-    private readonly timeoutMs = 5_000,
-  ) {}
+    timeoutMs = 5_000,
+  ) {
+    this.bucket = new GcsJsonBucket(location.bucket, timeoutMs);
+  }
 
   async read(): Promise<(StoredLease & { text: string }) | null> {
-    const bucket = await this.client();
     try {
-      const [metadata] = await bucket.file(this.location.object).getMetadata();
+      const metadata = await this.bucket.metadata(this.location.object);
       const objectGeneration = Number(metadata.generation);
       // Read exactly the generation whose number a later write will name.
-      const [data] = await bucket.file(this.location.object, { generation: objectGeneration }).download();
+      const data = await this.bucket.download(this.location.object, objectGeneration, MAX_LEASE_BYTES);
       const text = data.toString('utf8');
       return { objectGeneration, record: parseLeaseRecord(text), text };
     } catch (err) {
@@ -34,8 +40,7 @@ export class GcsLeaseStore implements LeaseStore, GenerationBucket {
 
   async currentGeneration(): Promise<number> {
     try {
-      const [metadata] = await (await this.client()).file(this.location.object).getMetadata();
-      return Number(metadata.generation);
+      return Number((await this.bucket.metadata(this.location.object)).generation);
     } catch (err) {
       if (status(err) === 404) return 0;
       throw err;
@@ -43,19 +48,17 @@ export class GcsLeaseStore implements LeaseStore, GenerationBucket {
   }
 
   async write(record: LeaseRecord, ifGeneration: number) {
-    const file = (await this.client()).file(this.location.object);
     const text = `${JSON.stringify(record, null, 2)}\n`;
     try {
-      await file.save(text, {
-        resumable: false,
+      const written = await this.bucket.upload(this.location.object, Buffer.from(text), {
         contentType: 'application/json',
-        metadata: { cacheControl: 'no-store' },
-        preconditionOpts: { ifGenerationMatch: ifGeneration },
+        cacheControl: 'no-store',
+        ifGenerationMatch: ifGeneration,
       });
-      return { written: true as const, objectGeneration: Number(file.metadata.generation) };
+      return { written: true as const, objectGeneration: Number(written.generation) };
     } catch (err) {
       if (status(err) !== 412) throw err;
-      // The client retries a write whose answer was lost; if the first attempt was applied, the retry
+      // A write whose answer was lost is retried (gcs-json.ts); if the first attempt was applied, the retry
       // meets our own write and gets 412. Our record (random holder, start time) is unique: finding
       // exactly it in the bucket means the write happened.
       const current = await this.read().catch(() => null);
@@ -65,28 +68,22 @@ export class GcsLeaseStore implements LeaseStore, GenerationBucket {
   }
 
   async hasSnapshot(generation: string): Promise<boolean> {
-    const [files] = await (
-      await this.client()
-    ).getFiles({
-      prefix: `${this.location.replicaPath}/generations/${generation}/snapshots/`,
-      maxResults: 1,
-      autoPaginate: false,
-    });
-    return files.length > 0;
+    const prefix = `${this.location.replicaPath}/generations/${generation}/snapshots/`;
+    return (await this.bucket.list(prefix, { maxResults: 1 })).items.length > 0;
   }
 
   /** Litestream's generations under the replica path (`<path>/generations/<gen>/…`), listed in one go. */
   async generations(): Promise<GenerationInBucket[]> {
     const prefix = `${this.location.replicaPath}/generations/`;
-    const [files] = await (await this.client()).getFiles({ prefix, autoPaginate: true });
+    const files = await this.bucket.listAll(prefix);
     const found = new Map<string, GenerationInBucket>();
     for (const file of files) {
       const generation = file.name.slice(prefix.length).split('/')[0];
       if (!isGeneration(generation)) continue;
       const entry = found.get(generation) ?? { generation, objects: 0, bytes: 0, lastWrite: new Date(0) };
       entry.objects++;
-      entry.bytes += Number(file.metadata.size ?? 0);
-      const written = new Date(String(file.metadata.updated ?? file.metadata.timeCreated ?? 0));
+      entry.bytes += Number(file.size ?? 0);
+      const written = new Date(String(file.updated ?? file.timeCreated ?? 0));
       if (written > entry.lastWrite) entry.lastWrite = written;
       found.set(generation, entry);
     }
@@ -96,17 +93,8 @@ export class GcsLeaseStore implements LeaseStore, GenerationBucket {
   /** Deletes every object of one generation; resolves to how many were deleted. */
   async deleteGeneration(generation: string): Promise<number> {
     if (!isGeneration(generation)) throw new Error(`not a generation: ${generation}`);
-    const bucket = await this.client();
-    const [files] = await bucket.getFiles({
-      prefix: `${this.location.replicaPath}/generations/${generation}/`,
-      autoPaginate: true,
-    });
-    for (const file of files) await file.delete({ ignoreNotFound: true });
+    const files = await this.bucket.listAll(`${this.location.replicaPath}/generations/${generation}/`);
+    for (const file of files) await this.bucket.delete(file.name);
     return files.length;
-  }
-
-  private client(): Promise<Bucket> {
-    this.bucket ??= Promise.resolve().then(() => openBucket(this.location.bucket, this.timeoutMs));
-    return this.bucket;
   }
 }
