@@ -40,10 +40,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** NODE_OPTIONS as service.yaml sets them for the instance (heap sizing), so the bench measures that node. */
+export function serviceNodeOptions(): string {
+  const match = /- name: NODE_OPTIONS\s+value: '?([^'\n]*)'?/.exec(readFileSync(join(ROOT, 'service.yaml'), 'utf8'));
+  if (!match) throw new Error('service.yaml sets no NODE_OPTIONS');
+  return match[1].trim();
+}
+
 /** The app's environment as production runs it, on loopback. */
 export function appEnv(databasePath: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: serviceNodeOptions(),
     HOME: process.env.HOME ?? '/tmp',
     NODE_ENV: 'production',
     PORT: String(port),
