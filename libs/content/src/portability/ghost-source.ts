@@ -122,6 +122,8 @@ export function readGhostExport(
       slug: str(p.slug),
       markdown: markdown.replaceAll('__GHOST_URL__', ''),
       status,
+      // Ghost's "Excerpt" field (plain text, at most 300 characters); null when the author wrote none.
+      summary: str(p.custom_excerpt),
       createdAt: parseDateField(p.created_at, source, ref, 'created_at') ?? undefined,
       updatedAt: parseDateField(p.updated_at, source, ref, 'updated_at') ?? undefined,
     };

@@ -22,6 +22,36 @@ describe('readImport', () => {
     expect(bundle.pages.map((p) => p.slug)).toEqual(['about']);
   });
 
+  it("takes the summary from Hugo's summary, Jekyll's excerpt or a description, in that order; none: undefined", () => {
+    const bundle = readImport('site', [
+      md('content/posts/hugo.md', '+++\ntitle = "H"\nsummary = "Hugo summary"\ndescription = "Meta text"\n+++\nBody'),
+      md('_posts/2020-05-06-jekyll.md', '---\ntitle: J\nexcerpt: "Jekyll <b>excerpt</b>"\ndescription: Meta\n---\nText'),
+      md('posts/eleventy.md', '---\ntitle: E\ndescription: Eleventy description\n---\nText'),
+      md('posts/plain.md', '---\ntitle: P\nsummary: ""\n---\nText'),
+      md('about.md', '---\ntitle: About\nlayout: page\ndescription: Who writes\n---\nMe'),
+    ]);
+    expect(Object.fromEntries(bundle.posts.map((p) => [p.slug, p.summary]))).toEqual({
+      hugo: 'Hugo summary',
+      jekyll: 'Jekyll <b>excerpt</b>', // plain text: shown escaped, never as markup
+      eleventy: 'Eleventy description',
+      plain: undefined,
+    });
+    expect(bundle.pages[0].summary).toBe('Who writes');
+  });
+
+  it("takes a Ghost post's custom excerpt as its summary", () => {
+    const post = (custom_excerpt: unknown, slug: string) => ({
+      id: slug,
+      title: slug,
+      slug,
+      status: 'published',
+      html: '<p>x</p>',
+      custom_excerpt,
+    });
+    const doc = { db: [{ data: { posts: [post('Ghost excerpt', 'a'), post(null, 'b')] } }] };
+    expect(readImport('g.json', [md('g.json', JSON.stringify(doc))]).posts.map((p) => p.summary)).toEqual(['Ghost excerpt', '']);
+  });
+
   it('reads a date and time without an offset as UTC', () => {
     const [post] = readImport('site', [md('p.md', '---\ntitle: T\ndate: 2024-03-04 05:06:07\n---\n')]).posts;
     expect(post.publishedAt?.toISOString()).toBe('2024-03-04T05:06:07.000Z');

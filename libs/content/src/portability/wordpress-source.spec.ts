@@ -91,13 +91,23 @@ describe('the WordPress reader', () => {
     expect(md).toContain('```\nline one\n\nline three\n```');
   });
 
+  it('keeps hand-written excerpts as summaries, as plain text; none: empty (the summary is derived)', () => {
+    expect(bundle.posts.map((p) => [p.slug, p.summary]).filter(([, s]) => s)).toEqual([
+      ['hello-from-wordpress', 'A hand-written summary.'],
+    ]);
+    expect(post('classic-times').summary).toBe('');
+    const tagged = xml().text.replace('A hand-written summary.', 'Fish &amp; <em>chips</em> &#8217;n <script>x</script>');
+    const read = readImport('site', [{ path: 'wp.xml', text: tagged }]);
+    expect(read.posts[0].summary).toBe('Fish & chips \u2019n x');
+  });
+
   it('says what it left out', () => {
     const w = bundle.warnings.join('\n');
     expect(w).toContain('site, post 24 (only-for-me): private in WordPress; imported as a draft.');
     expect(w).toContain('site, post 25 (members-only): password-protected in WordPress; imported as a draft.');
     expect(w).toContain('site, post 20 (classic-times): shortcodes with no meaning here left out: [contact-form-7].');
     expect(w).toContain('site: 2 comments left out (this blog has no comments): post 12 (hello-from-wordpress): 2.');
-    expect(w).toContain('site: 1 hand-written excerpts left out');
+    expect(w).not.toContain('excerpt');
     expect(w).toContain('site: 1 posts with status "trash" left out.');
     expect(w).toContain('site: 1 items of type "nav_menu_item" left out.');
     expect(w).toContain('posts by 2 authors (Ada Keeper, Guest Writer)');

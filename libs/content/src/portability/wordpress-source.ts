@@ -77,7 +77,7 @@ const STATUSES: Record<string, PostStatus> = {
  * GMT fields, statuses, featured images (shown at the top of the post), Gutenberg blocks and
  * classic HTML with its shortcodes (wordpress-content.ts), links to other imported posts and
  * pages rewritten, images from the uploads (the original preferred over WordPress's `-300x200`
- * copies). Everything else is said in the warnings: comments, excerpts, private and
+ * copies). Hand-written excerpts become summaries. Everything else is said in the warnings: comments, private and
  * password-protected posts (imported as drafts), other post types, missing images.
  */
 export function readWordPressExport(
@@ -265,7 +265,6 @@ export function readWordPressExport(
 
   const posts: ImportedPost[] = [];
   const pages: ImportedPage[] = [];
-  let excerpts = 0;
   let comments = 0;
   const commented: string[] = [];
   for (const { item, id, ref, type, slug } of entries) {
@@ -297,9 +296,12 @@ export function readWordPressExport(
       comments += itemComments.length;
       commented.push(`${ref}: ${itemComments.length}`);
     }
-    if (text(item['excerpt:encoded'])) excerpts++;
+    // The excerpt box is plain text that WordPress shows through its filters; tags in it are dropped here.
+    const summary = plain(text(item['excerpt:encoded']).replace(/<[^>]*>/g, ' '))
+      .replace(/\s+/g, ' ')
+      .trim();
     if (type === 'page') {
-      pages.push({ ref, title, slug, markdown, status, navOrder: null, createdAt: createdAt ?? undefined, updatedAt });
+      pages.push({ ref, title, slug, markdown, status, navOrder: null, summary, createdAt: createdAt ?? undefined, updatedAt });
       continue;
     }
     const tags = list(item.category)
@@ -318,13 +320,13 @@ export function readWordPressExport(
       updatedAt,
       tags: [...new Map(tags.map((t) => [slugify(t), t])).values()],
       redirects: [],
+      summary,
     });
   }
 
   for (const [ref, names] of leftOutShortcodes)
     warnings.push(`${source}, ${ref}: shortcodes with no meaning here left out: ${[...names].map((n) => `[${n}]`).join(', ')}.`);
   if (comments) warnings.push(`${source}: ${comments} comments left out (this blog has no comments): ${commented.join('; ')}.`);
-  if (excerpts) warnings.push(`${source}: ${excerpts} hand-written excerpts left out; a post's summary here is its opening.`);
   for (const [kind, n] of skipped) warnings.push(`${source}: ${n} ${kind} left out.`);
   const authors = list(channel['wp:author']).map((a) => text(a['wp:author_display_name']) || text(a['wp:author_login']));
   if (authors.length > 1)
