@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { ImportError } from './bundle.js';
 import { readImport } from './read-import.js';
 
@@ -50,6 +53,24 @@ describe('readImport', () => {
     });
     const doc = { db: [{ data: { posts: [post('Ghost excerpt', 'a'), post(null, 'b')] } }] };
     expect(readImport('g.json', [md('g.json', JSON.stringify(doc))]).posts.map((p) => p.summary)).toEqual(['Ghost excerpt', '']);
+  });
+
+  it("maps Ghost's navigation: pages keep their place, other addresses become links; the rest and the footer are said", () => {
+    const path = join(process.cwd(), 'apps/blog/test/fixtures/import/ghost-export.json');
+    const bundle = readImport('ghost-export.json', [md('ghost-export.json', readFileSync(path, 'utf8'))]);
+    expect(bundle.pages.map((p) => [p.slug, p.navOrder])).toEqual([['colophon', 1]]);
+    expect(bundle.settings?.navLinks).toEqual([
+      { label: 'Home', url: '/' },
+      { label: 'Migration notes', url: '/tags/migration' },
+      { label: 'Start here', url: '/posts/coming-from-ghost' },
+      { label: 'Ghost', url: 'https://ghost.org/' },
+    ]);
+    expect(bundle.posts[0].summary).toBe('Why we moved, in one line.');
+    expect(bundle.warnings.filter((w) => w.includes('menu'))).toEqual([
+      'ghost-export.json: menu "navigation": its links now come after its pages (this blog\'s menu shows pages first).',
+      'ghost-export.json: menu "navigation": items left out: "Members" (/members/, an address of the old blog with nothing here).',
+      'ghost-export.json: the secondary navigation left out (this blog has one menu): "Sign up" (#/portal/signup).',
+    ]);
   });
 
   it('reads a date and time without an offset as UTC', () => {
