@@ -108,6 +108,25 @@ describe('hand-written summaries', () => {
       json: 'A new opening about limpets.',
     });
     expect(rows<{ summary: string }>(t.databasePath, 'select summary from post where id = ?', id)).toEqual([{ summary: '' }]);
+
+    // Restoring a revision brings back title and text; the summary stays as it is.
+    await save(`/admin/posts/${id}/edit`, {
+      title: 'Tide notes',
+      markdown: 'Limpets.',
+      summary: 'Kept.',
+      status: 'published',
+    }).expect(303);
+    const [oldest] = rows<{ id: number }>(t.databasePath, 'select id from revision where post_id = ? order by id limit 1', id);
+    await agent.post(`/admin/posts/${id}/revisions/${oldest.id}/restore`).type('form').send({ _csrf: csrf }).expect(303);
+    expect(rows(t.databasePath, 'select markdown, summary, excerpt from post where id = ?', id)).toEqual([
+      { markdown: 'The opening paragraph about barnacles.\n\nMore text.', summary: 'Kept.', excerpt: 'Kept.' },
+    ]);
+    await save(`/admin/posts/${id}/edit`, {
+      title: 'Tide notes',
+      markdown: 'A new opening about limpets.',
+      summary: '',
+      status: 'published',
+    }).expect(303);
   });
 
   it('a summary over 1000 characters is refused with a form error (400), and nothing is saved', async () => {
@@ -173,6 +192,12 @@ describe('hand-written summaries', () => {
       const page = (await reader().get(`/posts/x-${i}`).expect(200)).text;
       const found = executableIn(page, { page: 'site/post' });
       if (found.length) findings[v] = found;
+    }
+    // The editor shows it back to the author in its field.
+    for (const id of rows<{ id: number }>(t.databasePath, "select id from post where slug like 'x-%' order by id limit 40")) {
+      const editor = (await agent.get(`/admin/posts/${id.id}/edit`).expect(200)).text;
+      const found = executableIn(editor, { page: 'admin/post-edit' });
+      if (found.length) findings[`editor of post ${id.id}`] = found;
     }
     let pages = 0;
     for (let n = 1; ; n++) {
