@@ -32,7 +32,8 @@ describe('feeds', () => {
     const feed = (new XMLParser({ ignoreAttributes: false }).parse(res.text) as { feed: Record<string, unknown> }).feed;
     expect(text(feed.title)).toBe('Feed & <Friends>');
     const entries = feed.entry as { title: unknown; id: string; content: { '#text': string } }[];
-    expect(entries.map((e) => text(e.title))).toEqual(['Newer <em>', 'Older']);
+    // Atom titles are type="html": a title's `<em>` is text, so it arrives escaped.
+    expect(entries.map((e) => text(e.title))).toEqual(['Newer &lt;em&gt;', 'Older']);
     expect(entries[0].id).toBe(`${SITE_URL}/posts/newer-em`);
     expect(entries[0].content['#text']).toContain('<strong>text</strong>');
     // Root-relative links become absolute so feed readers can follow them.

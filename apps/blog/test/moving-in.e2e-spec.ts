@@ -83,6 +83,21 @@ describe('moving in: WordPress and Ghost with their images, through the admin', 
     await request(t.server).get('/posts/only-for-me').expect(404); // private: a draft
     expect((await request(t.server).get('/team').expect(200)).text).toContain('Two keepers and a cat.');
     expect((await request(t.server).get('/tags/coast-harbours').expect(200)).text).toContain('Hello from WordPress');
+    // The hand-written excerpt is the post's summary; the menu: its pages in place, then its links.
+    const home = (await request(t.server).get('/').expect(200)).text;
+    expect(home).toMatch(/href="\/posts\/hello-from-wordpress"[\s\S]*?p-summary">A hand-written summary\.<\/p>/);
+    expect(hello.text).toContain('<meta name="description" content="A hand-written summary.">');
+    const menu = /<ul class="nav">([\s\S]*?)<\/ul>/.exec(home)![1].match(/<a href="[^"]*">[^<]*<\/a>/g);
+    expect(menu).toEqual([
+      '<a href="/about">About</a>',
+      '<a href="/page-search">Search</a>',
+      '<a href="/">Home</a>',
+      '<a href="/tags/coast-harbours">Coast &amp; Harbours</a>',
+      '<a href="/posts/hello-from-wordpress">Start here</a>',
+      '<a href="https://github.com/lighthouse-keeper">GitHub</a>',
+      '<a href="/tags">Tags</a>',
+    ]);
+    expect(real.text).toContain('menu &quot;Main&quot;: items left out: &quot;Team&quot; (a sub-menu item');
 
     const before = contentState(t.databasePath);
     const redirects = rows(t.databasePath, 'SELECT from_path, to_path FROM path_redirect ORDER BY from_path');

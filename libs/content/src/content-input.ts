@@ -14,13 +14,22 @@ export interface ContentInput {
   publishedAt?: Date | null;
   tags?: string[];
   navOrder?: number | null;
+  /** The author's own summary, plain text. Empty: none (the excerpt is derived); absent: keep the record's. */
+  summary?: string;
 }
 
-export const LIMITS = { title: 300, markdown: 500_000, tags: 30, tagName: 60 } as const;
+export const LIMITS = { title: 300, markdown: 500_000, tags: 30, tagName: 60, summary: 1000 } as const;
 
-export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder'>> {
+export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder' | 'summary'>> {
   slug: string | null;
   navOrder: number | null;
+  /** Undefined: keep the record's summary. */
+  summary: string | undefined;
+}
+
+/** A summary as stored: plain text on one line (it is shown in one paragraph and one meta tag). */
+export function normalizeSummary(text: string): string {
+  return cleanText(text).replace(/\s+/g, ' ').trim();
 }
 
 export function validateInput(input: ContentInput): ValidInput {
@@ -50,7 +59,10 @@ export function validateInput(input: ContentInput): ValidInput {
   const navOrder = input.navOrder ?? null;
   if (navOrder !== null && !Number.isInteger(navOrder))
     throw new ContentValidationError('Menu position must be a whole number.', 'navOrder');
-  return { title, markdown, slug, status, publishedAt, tags, navOrder };
+  const summary = input.summary === undefined ? undefined : normalizeSummary(input.summary);
+  if (summary && summary.length > LIMITS.summary)
+    throw new ContentValidationError(`The summary is longer than ${LIMITS.summary} characters.`, 'summary');
+  return { title, markdown, slug, status, publishedAt, tags, navOrder, summary };
 }
 
 /** Splits the form's comma-separated tags field. */

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
 import { type ContentInput, validateInput } from './content-input.js';
-import { Page, Post, type PostStatus, type RenderedBody, Revision, SlugRedirect } from './entities/index.js';
+import { Page, Post, type PostStatus, readerExcerpt, type RenderedBody, Revision, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { MediaService } from './media.service.js';
@@ -39,6 +39,8 @@ interface Draft {
   status: PostStatus;
   /** Null: keep the record's slug, or (new record) derive one from the title. Taken: "-2", "-3"… */
   slug: string | null;
+  /** The author's summary, plain text and validated ('' = none); undefined: keep the record's. */
+  summary?: string;
   /** An import's dates; absent: the ORM's (now). */
   createdAt?: Date | null;
   updatedAt?: Date | null;
@@ -130,7 +132,7 @@ export class ContentSaver {
     }
     post.title = draft.title;
     post.markdown = draft.markdown;
-    post.applyRendered(draft.body);
+    post.applyRendered(draft.body, draft.summary);
     post.publishedAt = publicationDate(draft.status, draft.publishedAt, existing?.publishedAt ?? null, this.clock.now());
     post.status = draft.status;
     if (draft.createdAt) post.createdAt = draft.createdAt;
@@ -161,7 +163,8 @@ export class ContentSaver {
     page.title = draft.title;
     page.markdown = draft.markdown;
     page.html = draft.body.html;
-    page.excerpt = draft.body.excerpt;
+    if (draft.summary !== undefined) page.summary = draft.summary;
+    page.excerpt = readerExcerpt(page.summary, draft.body.excerpt);
     page.status = draft.status;
     page.navOrder = draft.navOrder;
     if (draft.createdAt) page.createdAt = draft.createdAt;

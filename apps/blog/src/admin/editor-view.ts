@@ -1,4 +1,4 @@
-import type { PublicationState } from '@app/content';
+import { LIMITS, type PublicationState } from '@app/content';
 
 /** What the editor shows of a post or page being edited (null: a new one). */
 export interface EditedItem {
@@ -40,6 +40,7 @@ export function editorView(kind: keyof typeof KINDS, item: EditedItem | null, va
       revisionsUrl: k.revisions ? `${itemBase}/revisions` : null,
     },
     values,
+    summaryMax: LIMITS.summary,
     statuses: [
       { value: 'draft', label: 'Draft', selected: values.status !== 'published' },
       { value: 'published', label: k.publishedLabel, selected: values.status === 'published' },

@@ -36,6 +36,8 @@ export function contentInput(body: FormBody): ContentInput {
     publishedAt: parseDate(field(body, 'publishedAt')),
     tags: parseTagList(field(body, 'tags')),
     navOrder: navOrder === '' ? null : Number(navOrder),
+    // Absent (a client that predates the field): the record keeps its summary; empty clears it.
+    summary: typeof body?.summary === 'string' ? body.summary.replace(/\r\n/g, '\n') : undefined,
   };
 }
 

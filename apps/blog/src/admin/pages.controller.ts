@@ -9,7 +9,7 @@ import { contentInput, fields, type FormBody } from './forms.js';
 import { editorView } from './editor-view.js';
 import { notice } from './notices.js';
 
-const PAGE_FIELDS = ['title', 'slug', 'markdown', 'status', 'navOrder'] as const;
+const PAGE_FIELDS = ['title', 'slug', 'markdown', 'summary', 'status', 'navOrder'] as const;
 
 @AdminController('pages')
 @UseGuards(AdminGuard)
@@ -38,7 +38,7 @@ export class AdminPagesController {
   @Get('new')
   @Render('admin/post-edit')
   create() {
-    return this.editor(null, { title: '', slug: '', markdown: '', status: 'draft', navOrder: '' });
+    return this.editor(null, { title: '', slug: '', markdown: '', summary: '', status: 'draft', navOrder: '' });
   }
 
   @Post('new')
@@ -67,6 +67,7 @@ export class AdminPagesController {
         markdown: page.markdown,
         status: page.status,
         navOrder: page.navOrder?.toString() ?? '',
+        summary: page.summary,
       }),
       notice: notice(key),
     };

@@ -20,7 +20,7 @@ import { editorView } from './editor-view.js';
 import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
 
-const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
+const POST_FIELDS = ['title', 'slug', 'markdown', 'summary', 'tags', 'status', 'publishedAt'] as const;
 const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
 
 @AdminController('posts')
@@ -74,7 +74,7 @@ export class AdminPostsController {
   @Get('new')
   @Render('admin/post-edit')
   create() {
-    return this.editor(null, { title: '', slug: '', markdown: '', tags: '', status: 'draft', publishedAt: '' });
+    return this.editor(null, { title: '', slug: '', markdown: '', summary: '', tags: '', status: 'draft', publishedAt: '' });
   }
 
   @Post('new')
@@ -104,6 +104,7 @@ export class AdminPostsController {
           .join(', '),
         status: post.status,
         publishedAt: toDateInput(post.publishedAt),
+        summary: post.summary,
       }),
       notice: notice(key),
     };

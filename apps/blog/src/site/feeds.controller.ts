@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { Feed } from 'feed';
+import Handlebars from 'handlebars';
 
 import { PostsService, postUrl, tagUrl } from '@app/content';
 
@@ -17,16 +18,20 @@ export class FeedsController {
   @Get('feed.xml')
   @Header('Content-Type', 'application/atom+xml; charset=utf-8')
   async atom(): Promise<string> {
-    return (await this.build()).atom1();
+    return (await this.build(asHtml)).atom1();
   }
 
   @Get('feed.json')
   @Header('Content-Type', 'application/feed+json; charset=utf-8')
   async json(): Promise<string> {
-    return (await this.build()).json1();
+    return (await this.build((text) => text)).json1();
   }
 
-  private async build(): Promise<Feed> {
+  /**
+   * `text`: how plain text (titles, summaries) is written. Atom's are `type="html"` (the feed
+   * library's choice), so there it is escaped; JSON Feed's `title` and `summary` are plain text.
+   */
+  private async build(text: (plain: string) => string): Promise<Feed> {
     const [site, posts] = await Promise.all([this.site.get(), this.posts.latestVisible(FEED_SIZE)]);
     const author = { name: site.authorName, link: site.url };
     const feed = new Feed({
@@ -44,12 +49,12 @@ export class FeedsController {
     for (const post of posts) {
       const link = `${site.url}${postUrl(post.slug)}`;
       feed.addItem({
-        title: post.title,
+        title: text(post.title),
         id: link,
         link,
         date: post.updatedAt,
         published: post.publishedAt ?? undefined,
-        description: post.excerpt,
+        description: text(post.excerpt),
         content: absolutize(post.html, site),
         author: [author],
         category: post.tags.getItems().map((t) => ({ name: t.name, term: t.name, domain: `${site.url}${tagUrl(t.slug)}` })),
@@ -58,6 +63,9 @@ export class FeedsController {
     return feed;
   }
 }
+
+/** Plain text as HTML: a summary reading `<script>` must stay those characters in a feed reader too. */
+const asHtml = (plain: string) => Handlebars.Utils.escapeExpression(plain);
 
 /** Feed readers resolve nothing against the site: make root-relative links absolute. */
 function absolutize(html: string, site: SiteContext): string {

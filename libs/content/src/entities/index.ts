@@ -12,6 +12,6 @@ import { Tag } from './tag.entity.js';
 export const contentEntities = [Post, Page, Tag, Setting, PostView, Revision, SlugRedirect, Media, PathRedirect];
 
 export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag };
-export { POST_STATUSES } from './post.entity.js';
+export { POST_STATUSES, readerExcerpt } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';
 export type { RenditionInfo } from './media.entity.js';

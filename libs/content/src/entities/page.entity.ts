@@ -20,8 +20,13 @@ export class Page {
   @Property({ type: 'text' })
   html = '';
 
+  /** What readers see as the summary (`<meta name=description>`): `summary` when set, else derived. */
   @Property({ type: 'text' })
   excerpt = '';
+
+  /** The author's own summary, plain text ('' = none); see Post.summary. */
+  @Property({ type: 'text', default: '' })
+  summary = '';
 
   @Property({ type: 'string', length: 16 })
   status: PostStatus = 'draft';

@@ -33,8 +33,13 @@ export class Post {
   @Property({ type: 'text' })
   html = '';
 
+  /** What readers see as the summary: the author's `summary` when set, else derived from the body. */
   @Property({ type: 'text' })
   excerpt = '';
+
+  /** The author's own summary, plain text ('' = none): lists, feeds and meta show it instead of the opening. */
+  @Property({ type: 'text', default: '' })
+  summary = '';
 
   @Property({ type: 'integer' })
   wordCount = 0;
@@ -63,10 +68,17 @@ export class Post {
     this.markdown = markdown;
   }
 
-  applyRendered(body: RenderedBody): void {
+  /** The body as rendered, and `summary` (undefined: keep the one it has). */
+  applyRendered(body: RenderedBody, summary?: string): void {
+    if (summary !== undefined) this.summary = summary;
     this.html = body.html;
-    this.excerpt = body.excerpt;
+    this.excerpt = readerExcerpt(this.summary, body.excerpt);
     this.wordCount = body.wordCount;
     this.readingMinutes = body.readingMinutes;
   }
+}
+
+/** The one rule: an author's summary wins over the excerpt derived from the body. */
+export function readerExcerpt(summary: string, derived: string): string {
+  return summary || derived;
 }

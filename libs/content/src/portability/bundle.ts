@@ -17,6 +17,8 @@ export interface ImportedPost {
   updatedAt?: Date;
   tags: string[];
   redirects: string[];
+  /** The author's own summary (plain text); absent: the source has none to say, the record keeps its own. */
+  summary?: string;
   /** Only our own format carries history; other sources get one revision per change. */
   revisions?: { title: string; markdown: string; createdAt: Date }[];
 }
@@ -28,6 +30,8 @@ export interface ImportedPage {
   markdown: string;
   status: PostStatus;
   navOrder: number | null;
+  /** As ImportedPost.summary. */
+  summary?: string;
   createdAt?: Date;
   updatedAt?: Date;
 }

@@ -131,6 +131,7 @@ export class ExportService {
           navOrder: p.navOrder,
           createdAt: iso(p.createdAt),
           updatedAt: iso(p.updatedAt),
+          summary: p.summary,
           markdown: p.markdown,
         };
       }
@@ -159,6 +160,7 @@ export class ExportService {
             .sort((a, b) => a.slug.localeCompare(b.slug))
             .map((t) => t.name),
           redirects: redirects.filter((r) => r.post.id === p.id).map((r) => r.fromSlug),
+          summary: p.summary,
           markdown: p.markdown,
           revisions: revisions
             .filter((r) => r.post.id === p.id)

@@ -33,6 +33,8 @@ export interface ExportedPost {
   tags: string[];
   /** Old slugs that answer with a 301 to this post. */
   redirects: string[];
+  /** The author's summary ('' = none). Absent from files written before it existed: such a file leaves summaries as they are. */
+  summary?: string;
   markdown: string;
   revisions: ExportedRevision[];
 }
@@ -44,6 +46,8 @@ export interface ExportedPage {
   navOrder: number | null;
   createdAt: string;
   updatedAt: string;
+  /** As ExportedPost.summary. */
+  summary?: string;
   markdown: string;
 }
 

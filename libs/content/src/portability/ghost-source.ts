@@ -15,6 +15,7 @@ import {
   str,
 } from './bundle.js';
 import { lexicalToMarkdown, mobiledocToMarkdown } from './ghost-content.js';
+import { type MappedMenu, type MenuEntry, mapMenu } from './menu.js';
 import { htmlToMarkdown } from './html-to-markdown.js';
 import type { SourceFile } from './source-file.js';
 
@@ -122,6 +123,8 @@ export function readGhostExport(
       slug: str(p.slug),
       markdown: markdown.replaceAll('__GHOST_URL__', ''),
       status,
+      // Ghost's "Excerpt" field (plain text, at most 300 characters); null when the author wrote none.
+      summary: str(p.custom_excerpt),
       createdAt: parseDateField(p.created_at, source, ref, 'created_at') ?? undefined,
       updatedAt: parseDateField(p.updated_at, source, ref, 'updated_at') ?? undefined,
     };
@@ -157,6 +160,11 @@ export function readGhostExport(
       .filter((u) => str(u.slug))
       .map((u) => ({ from: `/author/${str(u.slug)}/`, to: '/' })),
   ];
+  const setting = (key: string) => rows('settings').find((r) => str(r.key) === key)?.value;
+  const menu = readGhostNavigation(setting('navigation'), setting('secondary_navigation'), pages, addresses, source);
+  for (const page of pages) page.navOrder = menu.positions.get(page.slug) ?? null;
+  if (menu.links.length) settings.navLinks = menu.links;
+  warnings.push(...menu.warnings);
   return { format: 'ghost', source, settings, tags: [], media: assets.media, pages, posts, warnings, oldAddresses };
 }
 
@@ -170,4 +178,50 @@ function body(p: Record<string, unknown>, source: string, ref: string): string {
   } catch (err) {
     throw new ImportError(source, ref, `its content cannot be read (${(err as Error).message}).`);
   }
+}
+
+/** Ghost keeps its menus as JSON text in settings: `[{"label": "About", "url": "/about/"}, …]`. */
+function navigationItems(value: unknown): { label: string; url: string }[] {
+  let items: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      items = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(items) ? items.filter(isRecord).map((i) => ({ label: str(i.label), url: str(i.url).trim() })) : [];
+}
+
+/**
+ * Ghost's primary navigation (Settings → Navigation): pages keep their place in it, the old
+ * blog's other addresses (home, posts, tags, the feed) and other sites become links; its secondary
+ * navigation (the footer) is said to be left out, as this blog has one menu.
+ */
+function readGhostNavigation(
+  primary: unknown,
+  secondary: unknown,
+  pages: ImportedPage[],
+  addresses: Map<string, string>,
+  source: string,
+): MappedMenu {
+  const pageSlugs = new Set(pages.map((p) => p.slug));
+  const entries = navigationItems(primary).map(({ label, url }): MenuEntry => {
+    const local = /^(?:__GHOST_URL__)?(\/[^?#]*)/.exec(url);
+    if (!local || url.startsWith('//')) return { label, url };
+    const path = `${local[1].replace(/\/?$/, '/').toLowerCase()}`;
+    if (path === '/') return { label, url: '/' };
+    if (path === '/rss/') return { label, url: FEED_URL };
+    const slug = /^\/([^/]+)\/$/.exec(path)?.[1];
+    if (slug && pageSlugs.has(slug)) return { label, page: slug };
+    const here = addresses.get(path);
+    return here ? { label, url: here } : { label, leftOut: `${url}, an address of the old blog with nothing here` };
+  });
+  const mapped = mapMenu(source, 'navigation', entries);
+  const footer = navigationItems(secondary);
+  if (footer.length)
+    mapped.warnings.push(
+      `${source}: the secondary navigation left out (this blog has one menu): ${footer.map((i) => `"${i.label}" (${i.url})`).join(', ')}.`,
+    );
+  return mapped;
 }

@@ -81,4 +81,33 @@ describe('ImportService, on a real database', () => {
     await expect(db.run(() => importer.run(bundle))).rejects.toThrow();
     expect([await count(Post), await count(Page)]).toEqual([0, 0]);
   });
+
+  it("writes a source's summary as what readers see; a longer one than this blog keeps is cut at a word, and said", async () => {
+    const bundle = site();
+    bundle.posts[0].summary = `Lead  line\n${'word '.repeat(400)}`;
+    bundle.posts[1].summary = 'Short, by hand.';
+    const report = await db.run(() => importer.run(bundle));
+    const posts = db.em.fork();
+    const first = (await posts.findOne(Post, { slug: 'first' }))!;
+    expect(first.summary.startsWith('Lead line word word')).toBe(true);
+    expect(first.summary.length).toBeLessThanOrEqual(1000);
+    expect(first.summary.endsWith('word…')).toBe(true);
+    expect(first.excerpt).toBe(first.summary);
+    expect((await posts.findOne(Post, { slug: 'second' }))!.excerpt).toBe('Short, by hand.');
+    expect(report.warnings).toContain(
+      'site, _posts/2020-05-06-first.md: its excerpt is longer than 1000 characters; the summary keeps its start.',
+    );
+    // A source without a summary leaves the one here alone, and the second run changes nothing.
+    const again = await db.run(() => importer.run(site()));
+    expect(again.posts).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect((await db.em.fork().findOne(Post, { slug: 'second' }))!.excerpt).toBe('Short, by hand.');
+  });
+
+  it('refuses a summary over the bound in our own export, naming the record', async () => {
+    const bundle = { ...site(), format: 'inkstone' as const };
+    bundle.posts[1].summary = 'x'.repeat(1001);
+    await expect(db.run(() => importer.run(bundle))).rejects.toThrow(
+      'site, _posts/2021-01-02-second.md: The summary is longer than 1000 characters.',
+    );
+  });
 });

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 
 import { Clock } from '../clock.js';
 import { type ContentChange, ContentEvents } from '../content-events.js';
-import { validateInput, type ValidInput } from '../content-input.js';
+import { LIMITS, normalizeSummary, validateInput, type ValidInput } from '../content-input.js';
 import { ContentSaver, RESERVED_PAGE_SLUGS } from '../content-saver.js';
 import { Media, Page, Post, Revision, Setting, SlugRedirect, Tag } from '../entities/index.js';
 import { ContentValidationError } from '../errors.js';
@@ -160,7 +160,7 @@ export class ImportService {
   private checkPosts(bundle: ImportBundle, report: ImportReport): Checked<ImportedPost>[] {
     const seen = new Map<string, string>();
     return bundle.posts.map((item) => {
-      const valid = this.validate(bundle.source, item.ref, item);
+      const valid = this.validate(bundle, item, report);
       const slug = valid.slug ?? slugify(valid.title);
       const twin = seen.get(slug);
       if (twin) throw new ImportError(bundle.source, item.ref, `the slug "${slug}" is also used by ${twin}.`);
@@ -173,7 +173,7 @@ export class ImportService {
   private checkPages(bundle: ImportBundle, report: ImportReport): Checked<ImportedPage>[] {
     const seen = new Map<string, string>();
     return bundle.pages.map((item) => {
-      const valid = this.validate(bundle.source, item.ref, item);
+      const valid = this.validate(bundle, item, report);
       const slug = valid.slug ?? slugify(valid.title);
       if (RESERVED_PAGE_SLUGS.has(slug))
         throw new ImportError(bundle.source, item.ref, `"${slug}" is a reserved address; choose another slug.`);
@@ -185,7 +185,9 @@ export class ImportService {
     });
   }
 
-  private validate(source: string, ref: string, item: ImportedPost | ImportedPage): ValidInput {
+  private validate(bundle: ImportBundle, item: ImportedPost | ImportedPage, report: ImportReport): ValidInput {
+    const { source } = bundle;
+    const { ref } = item;
     try {
       return validateInput({
         title: item.title,
@@ -195,11 +197,27 @@ export class ImportService {
         publishedAt: 'publishedAt' in item ? item.publishedAt : null,
         tags: 'tags' in item ? item.tags : [],
         navOrder: 'navOrder' in item ? item.navOrder : null,
+        summary: this.fitSummary(bundle, item, report),
       });
     } catch (err) {
       if (err instanceof ContentValidationError) throw new ImportError(source, ref, err.message);
       throw err;
     }
+  }
+
+  /**
+   * Another blog's summary may be longer than this blog keeps (WordPress sets no bound): cut at a
+   * word, and said. Our own export never holds one too long, so there it is refused as any bad field.
+   */
+  private fitSummary(bundle: ImportBundle, item: ImportedPost | ImportedPage, report: ImportReport): string | undefined {
+    if (item.summary === undefined || bundle.format === 'inkstone') return item.summary;
+    const summary = normalizeSummary(item.summary);
+    if (summary.length <= LIMITS.summary) return summary;
+    const cut = summary.slice(0, LIMITS.summary - 1);
+    report.warnings.push(
+      `${bundle.source}, ${item.ref}: its excerpt is longer than ${LIMITS.summary} characters; the summary keeps its start.`,
+    );
+    return `${cut.slice(0, cut.lastIndexOf(' ') > 0 ? cut.lastIndexOf(' ') : cut.length)}…`;
   }
 
   private warnIfUnsafe(source: string, ref: string, markdown: string, report: ImportReport): void {
@@ -316,6 +334,7 @@ export class ImportService {
       page.markdown === markdown &&
       page.status === valid.status &&
       page.navOrder === valid.navOrder &&
+      (valid.summary === undefined || page.summary === valid.summary) &&
       (!item.createdAt || sameTime(page.createdAt, item.createdAt)) &&
       (!item.updatedAt || sameTime(page.updatedAt, item.updatedAt))
     ) {
@@ -360,6 +379,7 @@ export class ImportService {
       post.title === valid.title &&
       post.markdown === markdown &&
       post.status === valid.status &&
+      (valid.summary === undefined || post.summary === valid.summary) &&
       sameTime(post.publishedAt, publishedAt) &&
       JSON.stringify(
         post.tags

@@ -56,6 +56,7 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
         markdown: str(p.markdown),
         status: status(p.status, r),
         navOrder: typeof p.navOrder === 'number' ? p.navOrder : null,
+        summary: summaryOf(p),
         createdAt: date(p.createdAt, r, 'createdAt'),
         updatedAt: date(p.updatedAt, r, 'updatedAt'),
       };
@@ -74,6 +75,7 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
         updatedAt: date(p.updatedAt, r, 'updatedAt'),
         tags: names(p.tags),
         redirects: names(p.redirects),
+        summary: summaryOf(p),
         revisions: (Array.isArray(p.revisions) ? p.revisions.filter(isRecord) : []).map((rev) => ({
           title: str(rev.title),
           markdown: str(rev.markdown),
@@ -85,3 +87,6 @@ export function readInkstoneExport(doc: Record<string, unknown>, source: string)
     oldAddresses: list('redirects').map((r) => ({ from: str(r.from), to: str(r.to) })),
   };
 }
+
+/** Files written before summaries existed have none: undefined leaves the record's as it is. */
+const summaryOf = (r: Record<string, unknown>): string | undefined => (typeof r.summary === 'string' ? r.summary : undefined);

@@ -66,9 +66,22 @@ const refKey = (ref: string) =>
 const COLLECTION_TAGS = new Set(['post', 'posts']);
 
 /**
+ * The author's own summary: Hugo's `summary` (shown instead of the opening), Jekyll's `excerpt`
+ * (overrides the derived one), else `description` (Hugo's and Eleventy's base blog's meta
+ * description). Absent: undefined, so a re-import leaves a summary written here alone.
+ */
+function summaryOf(data: Record<string, unknown>): string | undefined {
+  for (const key of ['summary', 'excerpt', 'description']) {
+    const value = data[key];
+    if (typeof value === 'string' && value.trim()) return value;
+  }
+  return undefined;
+}
+
+/**
  * A folder of Markdown files as Hugo, Jekyll and Eleventy keep them. Read from front matter:
  * title, date, draft / published: false, tags and categories, slug, aliases / redirect_from,
- * lastmod / updated; `type: page` or `layout: page` makes a page. Without a slug: Jekyll's
+ * lastmod / updated, summary / excerpt / description (the summary); `type: page` or `layout: page` makes a page. Without a slug: Jekyll's
  * `YYYY-MM-DD-slug.md` name, a page bundle's folder (`slug/index.md`), or the file name.
  */
 export function readMarkdownFolder(files: SourceFile[], source: string, rules: ReaderRules = NO_RULES): ImportBundle {
@@ -126,6 +139,7 @@ export function readMarkdownFolder(files: SourceFile[], source: string, rules: R
       slug: str(data.slug) || fileSlug,
       markdown: '',
       status: draft ? ('draft' as const) : ('published' as const),
+      summary: summaryOf(data),
       updatedAt: parseDateField(data.lastmod ?? data.updated ?? data.last_modified_at, source, ref, 'lastmod') ?? undefined,
     };
     // Lines before the body, so a shortcode's line is the file's, as an editor shows it.

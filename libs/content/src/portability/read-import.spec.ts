@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { ImportError } from './bundle.js';
 import { readImport } from './read-import.js';
 
@@ -20,6 +23,54 @@ describe('readImport', () => {
       ['a', ['x'], ['a-old'], '2024-01-02T03:04:05.000Z'],
     ]);
     expect(bundle.pages.map((p) => p.slug)).toEqual(['about']);
+  });
+
+  it("takes the summary from Hugo's summary, Jekyll's excerpt or a description, in that order; none: undefined", () => {
+    const bundle = readImport('site', [
+      md('content/posts/hugo.md', '+++\ntitle = "H"\nsummary = "Hugo summary"\ndescription = "Meta text"\n+++\nBody'),
+      md('_posts/2020-05-06-jekyll.md', '---\ntitle: J\nexcerpt: "Jekyll <b>excerpt</b>"\ndescription: Meta\n---\nText'),
+      md('posts/eleventy.md', '---\ntitle: E\ndescription: Eleventy description\n---\nText'),
+      md('posts/plain.md', '---\ntitle: P\nsummary: ""\n---\nText'),
+      md('about.md', '---\ntitle: About\nlayout: page\ndescription: Who writes\n---\nMe'),
+    ]);
+    expect(Object.fromEntries(bundle.posts.map((p) => [p.slug, p.summary]))).toEqual({
+      hugo: 'Hugo summary',
+      jekyll: 'Jekyll <b>excerpt</b>', // plain text: shown escaped, never as markup
+      eleventy: 'Eleventy description',
+      plain: undefined,
+    });
+    expect(bundle.pages[0].summary).toBe('Who writes');
+  });
+
+  it("takes a Ghost post's custom excerpt as its summary", () => {
+    const post = (custom_excerpt: unknown, slug: string) => ({
+      id: slug,
+      title: slug,
+      slug,
+      status: 'published',
+      html: '<p>x</p>',
+      custom_excerpt,
+    });
+    const doc = { db: [{ data: { posts: [post('Ghost excerpt', 'a'), post(null, 'b')] } }] };
+    expect(readImport('g.json', [md('g.json', JSON.stringify(doc))]).posts.map((p) => p.summary)).toEqual(['Ghost excerpt', '']);
+  });
+
+  it("maps Ghost's navigation: pages keep their place, other addresses become links; the rest and the footer are said", () => {
+    const path = join(process.cwd(), 'apps/blog/test/fixtures/import/ghost-export.json');
+    const bundle = readImport('ghost-export.json', [md('ghost-export.json', readFileSync(path, 'utf8'))]);
+    expect(bundle.pages.map((p) => [p.slug, p.navOrder])).toEqual([['colophon', 1]]);
+    expect(bundle.settings?.navLinks).toEqual([
+      { label: 'Home', url: '/' },
+      { label: 'Migration notes', url: '/tags/migration' },
+      { label: 'Start here', url: '/posts/coming-from-ghost' },
+      { label: 'Ghost', url: 'https://ghost.org/' },
+    ]);
+    expect(bundle.posts[0].summary).toBe('Why we moved, in one line.');
+    expect(bundle.warnings.filter((w) => w.includes('menu'))).toEqual([
+      'ghost-export.json: menu "navigation": its links now come after its pages (this blog\'s menu shows pages first).',
+      'ghost-export.json: menu "navigation": items left out: "Members" (/members/, an address of the old blog with nothing here).',
+      'ghost-export.json: the secondary navigation left out (this blog has one menu): "Sign up" (#/portal/signup).',
+    ]);
   });
 
   it('reads a date and time without an offset as UTC', () => {

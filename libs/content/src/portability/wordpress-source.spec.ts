@@ -43,7 +43,7 @@ describe('the WordPress reader', () => {
       ['team', 'Team'],
       ['page-search', 'Search'], // "search" is this blog's own address
     ]);
-    expect(bundle.settings).toEqual({ title: 'Lighthouse Log', description: 'Notes from the coast', language: 'en-GB' });
+    expect(bundle.settings).toMatchObject({ title: 'Lighthouse Log', description: 'Notes from the coast', language: 'en-GB' });
   });
 
   it('turns blocks into Markdown: images from the uploads (originals), galleries, embeds, reusable blocks, links', () => {
@@ -91,15 +91,57 @@ describe('the WordPress reader', () => {
     expect(md).toContain('```\nline one\n\nline three\n```');
   });
 
+  it('keeps hand-written excerpts as summaries, as plain text; none: empty (the summary is derived)', () => {
+    expect(bundle.posts.map((p) => [p.slug, p.summary]).filter(([, s]) => s)).toEqual([
+      ['hello-from-wordpress', 'A hand-written summary.'],
+    ]);
+    expect(post('classic-times').summary).toBe('');
+    const tagged = xml().text.replace('A hand-written summary.', 'Fish &amp; <em>chips</em> &#8217;n <script>x</script>');
+    const read = readImport('site', [{ path: 'wp.xml', text: tagged }]);
+    expect(read.posts[0].summary).toBe('Fish & chips \u2019n x');
+  });
+
+  it('maps the menu: pages keep their place, posts, categories, the home page and other sites become links; the rest is said', () => {
+    expect(bundle.pages.map((p) => [p.slug, p.navOrder])).toEqual([
+      ['about', 1],
+      ['team', null], // under About in WordPress: this menu has one level
+      ['page-search', 2],
+    ]);
+    expect(bundle.settings?.navLinks).toEqual([
+      { label: 'Home', url: '/' },
+      { label: 'Coast & Harbours', url: '/tags/coast-harbours' },
+      { label: 'Start here', url: '/posts/hello-from-wordpress' },
+      { label: 'GitHub', url: 'https://github.com/lighthouse-keeper' },
+    ]);
+    const w = bundle.warnings.filter((m) => m.includes('menu'));
+    expect(w).toEqual([
+      'site: menu "Main": its links now come after its pages (this blog\'s menu shows pages first).',
+      'site: menu "Main": items left out: "Team" (a sub-menu item; this blog\'s menu has one level); ' +
+        '"Top of page" (#top: not a link this blog\'s menu takes); ' +
+        '"Old shop" (https://oldblog.example/shop/, an address of the old site with nothing here).',
+      'site: menus left out: "Footer" (1 items); this blog has one menu, and "Main" was taken as it.',
+    ]);
+  });
+
+  it('without a menu, pages stay out of it and the links in settings are left alone', () => {
+    const text = xml().text.replace(
+      /<wp:post_type><!\[CDATA\[nav_menu_item\]\]><\/wp:post_type>/g,
+      '<wp:post_type><![CDATA[revision]]></wp:post_type>',
+    );
+    const read = readImport('site', [{ path: 'wp.xml', text }]);
+    expect(read.pages.map((p) => p.navOrder)).toEqual([null, null, null]);
+    expect(read.settings).not.toHaveProperty('navLinks');
+  });
+
   it('says what it left out', () => {
     const w = bundle.warnings.join('\n');
     expect(w).toContain('site, post 24 (only-for-me): private in WordPress; imported as a draft.');
     expect(w).toContain('site, post 25 (members-only): password-protected in WordPress; imported as a draft.');
     expect(w).toContain('site, post 20 (classic-times): shortcodes with no meaning here left out: [contact-form-7].');
     expect(w).toContain('site: 2 comments left out (this blog has no comments): post 12 (hello-from-wordpress): 2.');
-    expect(w).toContain('site: 1 hand-written excerpts left out');
+    expect(w).not.toContain('excerpt');
     expect(w).toContain('site: 1 posts with status "trash" left out.');
-    expect(w).toContain('site: 1 items of type "nav_menu_item" left out.');
+    expect(w).not.toContain('nav_menu_item');
     expect(w).toContain('posts by 2 authors (Ada Keeper, Guest Writer)');
     expect(w).toContain('1 images were not in the uploads given and stay at their old addresses: 2023/01/gone.jpg');
   });

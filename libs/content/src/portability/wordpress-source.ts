@@ -17,6 +17,7 @@ import {
   str,
 } from './bundle.js';
 import { htmlToMarkdown } from './html-to-markdown.js';
+import { type MappedMenu, type MenuEntry, mapMenu } from './menu.js';
 import type { SourceFile } from './source-file.js';
 import { wordpressToHtml } from './wordpress-content.js';
 
@@ -77,7 +78,7 @@ const STATUSES: Record<string, PostStatus> = {
  * GMT fields, statuses, featured images (shown at the top of the post), Gutenberg blocks and
  * classic HTML with its shortcodes (wordpress-content.ts), links to other imported posts and
  * pages rewritten, images from the uploads (the original preferred over WordPress's `-300x200`
- * copies). Everything else is said in the warnings: comments, excerpts, private and
+ * copies). Hand-written excerpts become summaries. Everything else is said in the warnings: comments, private and
  * password-protected posts (imported as drafts), other post types, missing images.
  */
 export function readWordPressExport(
@@ -167,7 +168,7 @@ export function readWordPressExport(
   for (const item of items) {
     const type = typeOf(item);
     const status = text(item['wp:status']);
-    if (type === 'attachment') continue;
+    if (type === 'attachment' || type === 'nav_menu_item') continue; // menus: readWordPressMenu
     if ((type !== 'post' && type !== 'page') || !(status in STATUSES)) {
       if (status !== 'auto-draft' && status !== 'inherit') {
         const kind = type === 'post' || type === 'page' ? `${type}s with status "${status}"` : `items of type "${type}"`;
@@ -265,7 +266,6 @@ export function readWordPressExport(
 
   const posts: ImportedPost[] = [];
   const pages: ImportedPage[] = [];
-  let excerpts = 0;
   let comments = 0;
   const commented: string[] = [];
   for (const { item, id, ref, type, slug } of entries) {
@@ -297,9 +297,12 @@ export function readWordPressExport(
       comments += itemComments.length;
       commented.push(`${ref}: ${itemComments.length}`);
     }
-    if (text(item['excerpt:encoded'])) excerpts++;
+    // The excerpt box is plain text that WordPress shows through its filters; tags in it are dropped here.
+    const summary = plain(text(item['excerpt:encoded']).replace(/<[^>]*>/g, ' '))
+      .replace(/\s+/g, ' ')
+      .trim();
     if (type === 'page') {
-      pages.push({ ref, title, slug, markdown, status, navOrder: null, createdAt: createdAt ?? undefined, updatedAt });
+      pages.push({ ref, title, slug, markdown, status, navOrder: null, summary, createdAt: createdAt ?? undefined, updatedAt });
       continue;
     }
     const tags = list(item.category)
@@ -318,13 +321,13 @@ export function readWordPressExport(
       updatedAt,
       tags: [...new Map(tags.map((t) => [slugify(t), t])).values()],
       redirects: [],
+      summary,
     });
   }
 
   for (const [ref, names] of leftOutShortcodes)
     warnings.push(`${source}, ${ref}: shortcodes with no meaning here left out: ${[...names].map((n) => `[${n}]`).join(', ')}.`);
   if (comments) warnings.push(`${source}: ${comments} comments left out (this blog has no comments): ${commented.join('; ')}.`);
-  if (excerpts) warnings.push(`${source}: ${excerpts} hand-written excerpts left out; a post's summary here is its opening.`);
   for (const [kind, n] of skipped) warnings.push(`${source}: ${n} ${kind} left out.`);
   const authors = list(channel['wp:author']).map((a) => text(a['wp:author_display_name']) || text(a['wp:author_login']));
   if (authors.length > 1)
@@ -344,6 +347,12 @@ export function readWordPressExport(
     );
 
   const settings: Partial<SiteSettings> = {};
+  const menu = readWordPressMenu(channel, items, entries, { source, oldPath, addresses });
+  if (menu) {
+    for (const page of pages) page.navOrder = menu.positions.get(page.slug) ?? null;
+    if (menu.links.length) settings.navLinks = menu.links;
+    warnings.push(...menu.warnings);
+  }
   if (text(channel.title)) settings.title = text(channel.title);
   if (text(channel.description)) settings.description = text(channel.description);
   if (/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/.test(text(channel.language))) settings.language = text(channel.language);
@@ -359,4 +368,87 @@ export function readWordPressExport(
     warnings,
     oldAddresses,
   };
+}
+
+/** The site menu, by its usual names when a file has several (a WXR does not say which one the theme showed). */
+const MAIN_MENU = /primary|main|header|top|menu-1/i;
+
+/**
+ * The site's menu (`nav_menu_item` posts of the `nav_menu` term): pages keep their place in it,
+ * other items become links of this blog where they point at something here (a post, a category
+ * or tag, the home page, another site), else are said to be left out.
+ */
+function readWordPressMenu(
+  channel: Item,
+  items: Item[],
+  entries: Entry[],
+  old: { source: string; oldPath: (url: string) => string | null; addresses: Map<string, string> },
+): MappedMenu | null {
+  const { source } = old;
+  const menuOf = (i: Item) => list(i.category).find((c) => str(c['@_domain']) === 'nav_menu');
+  const menuItems = items.filter((i) => text(i['wp:post_type']) === 'nav_menu_item' && text(i['wp:status']) === 'publish');
+  const menus = new Map<string, { name: string; items: Item[] }>();
+  for (const item of menuItems) {
+    const term = menuOf(item);
+    if (!term) continue;
+    const slug = str(term['@_nicename']);
+    const menu = menus.get(slug) ?? { name: plain(text(term)) || slug, items: [] };
+    menu.items.push(item);
+    menus.set(slug, menu);
+  }
+  if (menus.size === 0) return null;
+  const [chosen] = [...menus.entries()].sort(
+    ([a, x], [b, y]) => Number(MAIN_MENU.test(b)) - Number(MAIN_MENU.test(a)) || y.items.length - x.items.length,
+  );
+  const others = [...menus.values()].filter((m) => m !== chosen[1]);
+
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const terms = new Map<string, { taxonomy: string; name: string }>();
+  for (const c of list(channel['wp:category']))
+    terms.set(text(c['wp:term_id']), { taxonomy: 'category', name: plain(text(c['wp:cat_name'])) });
+  for (const t of list(channel['wp:tag']))
+    terms.set(text(t['wp:term_id']), { taxonomy: 'post_tag', name: plain(text(t['wp:tag_name'])) });
+
+  const entry = (item: Item): MenuEntry => {
+    const resolved = target(item);
+    const parent = meta(item, '_menu_item_menu_item_parent');
+    return parent && parent !== '0'
+      ? { label: resolved.label, leftOut: "a sub-menu item; this blog's menu has one level" }
+      : resolved;
+  };
+  const target = (item: Item): MenuEntry => {
+    const label = plain(text(item.title));
+    const kind = meta(item, '_menu_item_type');
+    const object = meta(item, '_menu_item_object');
+    const objectId = meta(item, '_menu_item_object_id');
+    if (kind === 'post_type') {
+      const target = byId.get(objectId);
+      if (!target) return { label, leftOut: `${object} ${objectId}, which is not imported` };
+      const name = label || plain(text(target.item.title));
+      return target.type === 'page' ? { label: name, page: target.slug } : { label: name, url: target.url };
+    }
+    if (kind === 'taxonomy') {
+      const term = terms.get(objectId);
+      if (!term || term.taxonomy !== object || !term.name || term.name === 'Uncategorized')
+        return { label, leftOut: `${object} ${objectId}, which is not imported` };
+      return { label: label || term.name, url: tagUrl(slugify(term.name)) };
+    }
+    if (kind === 'custom') {
+      const url = meta(item, '_menu_item_url');
+      // Only an address (absolute, or a path of the old site) can be the old site's; `#top` is not one.
+      const path = /^(https?:)?\/\//i.test(url) || url.startsWith('/') ? old.oldPath(url) : null;
+      if (path === null) return { label, url };
+      if (path === '/') return { label, url: '/' };
+      const here = old.addresses.get(path);
+      return here ? { label, url: here } : { label, leftOut: `${url}, an address of the old site with nothing here` };
+    }
+    return { label, leftOut: `a ${kind || 'typeless'} item` };
+  };
+  const order = (i: Item) => Number(text(i['wp:menu_order'])) || 0;
+  const mapped = mapMenu(source, chosen[1].name, [...chosen[1].items].sort((a, b) => order(a) - order(b)).map(entry));
+  if (others.length)
+    mapped.warnings.push(
+      `${source}: menus left out: ${others.map((m) => `"${m.name}" (${m.items.length} items)`).join(', ')}; this blog has one menu, and "${chosen[1].name}" was taken as it.`,
+    );
+  return mapped;
 }
