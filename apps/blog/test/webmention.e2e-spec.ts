@@ -139,6 +139,8 @@ describe('Webmention between two Inkstone instances', () => {
     // A removes the link: saving sends again, B finds no link and deletes the mention.
     expect(await editPost(a, idOf(created.location), 'A reply to B', 'Never mind.')).toBe(303);
     expect(await (await fetch(bPost)).text()).not.toContain('class="mentions"');
+    // Deleted, not merely held again.
+    expect(await (await b.admin.request('GET', '/admin/webmentions')).text()).not.toContain(aPost);
   });
 
   it('classifies from the source microformats (a like with its author) and keeps the text escaped', async () => {
