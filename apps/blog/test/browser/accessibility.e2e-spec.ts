@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 
-import { RevisionsService, WebmentionsService } from '@app/content';
+import { RevisionsService } from '@app/content';
 
 import { type AxeViolation, axeViolations, type BrowserApp, logIn, startBrowserApp } from '../support/browser-app.js';
-import { type SeededSite, seedSite } from '../support/browser-content.js';
+import { type SeededSite, seedMentions, seedSite } from '../support/browser-content.js';
 
 jest.setTimeout(120_000);
 
@@ -51,24 +51,9 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     revisionId = revisions.at(-1)!.id;
     const pages = await b.t.run(() => b.t.services.pages.listForAdmin());
     pageId = pages[0].id;
-    // Webmentions: one approved reply shown under the post, one like held in the admin.
-    const mentions = b.t.app.get(WebmentionsService);
-    const target = `${b.origin}/posts/${site.post.slug}`;
-    const reply = { kind: 'reply' as const, authorName: 'Ada', authorUrl: 'https://ada.example/', authorPhoto: null };
-    await mentions.record(post!, 'https://ada.example/notes/1', target, {
-      ...reply,
-      content: 'A kind reply that goes on a bit.',
-    });
-    await mentions.record(post!, 'https://bob.example/likes/2', target, {
-      ...reply,
-      kind: 'like',
-      authorName: 'Bob',
-      content: null,
-    });
-    const ada = (await mentions.listForAdmin()).find((m) => m.authorName === 'Ada')!;
-    await mentions.approve(ada.id);
+    await seedMentions(b.t, site.post.id, b.origin);
     // The pages audited below show them (else the audit would not cover them).
-    expect(await (await fetch(`${b.origin}/posts/${site.post.slug}`)).text()).toContain('A kind reply that goes on a bit.');
+    expect(await (await fetch(`${b.origin}/posts/${site.post.slug}`)).text()).toContain('worth the early start');
   });
   afterAll(() => b?.close());
 
