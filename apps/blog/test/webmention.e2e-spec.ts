@@ -18,6 +18,8 @@ class OtherSite {
   /** Webmentions received at /endpoint: "source target". */
   received: string[] = [];
   pages = new Map<string, string>();
+  /** Paths that answer 410 Gone. */
+  gone = new Set<string>();
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -39,6 +41,7 @@ class OtherSite {
         res.writeHead(200, { 'Content-Type': 'text/html', Link: '</endpoint>; rel="webmention"' });
         return res.end('<p>A page that takes Webmentions.</p>');
       }
+      if (this.gone.has(req.url ?? '')) return res.writeHead(410).end('gone');
       const page = this.pages.get(req.url ?? '');
       res.writeHead(page ? 200 : 404, { 'Content-Type': 'text/html' }).end(page ?? 'not here');
     });
@@ -156,6 +159,17 @@ describe('Webmention between two Inkstone instances', () => {
     expect(page).toContain('<span data-kind="like">1 like</span>');
     expect(page).toContain('Ada &lt;b&gt;');
     expect(page).not.toContain('Ada <b>');
+  });
+
+  it('a source that answers 410 Gone takes its mention away', async () => {
+    other.pages.set('/deleted-later', `<p class="h-entry"><a href="${bPost}">Harbour</a></p>`);
+    expect((await send(`${b.url}/webmention`, { source: `${other.url}/deleted-later`, target: bPost })).status).toBe(202);
+    expect(await heldIds(b)).toHaveLength(1);
+    other.gone.add('/deleted-later');
+    const res = await send(`${b.url}/webmention`, { source: `${other.url}/deleted-later`, target: bPost });
+    expect(res.status).toBe(202);
+    expect(await res.text()).toMatch(/source is gone, its mention was removed/);
+    expect(await heldIds(b)).toEqual([]);
   });
 
   it('answers 400 with the reason to bad requests', async () => {
