@@ -54,6 +54,14 @@ describe('classifyMention', () => {
     });
   });
 
+  it('on a page of several entries, takes the one that links to the target', () => {
+    const other =
+      '<article class="h-entry"><span class="p-author h-card">Someone else</span><p class="e-content">Unrelated.</p></article>';
+    const mine = `<article class="h-entry">${author}<div class="e-content">About <a href="${TARGET}">this post</a>.</div></article>`;
+    const facts = classifyMention(`<div class="h-feed">${other}${mine}</div>`, SOURCE, TARGET);
+    expect([facts.kind, facts.authorName, facts.content]).toEqual(['mention', 'Ada Lovelace', 'About this post.']);
+  });
+
   it('never takes a javascript: URL as the author url', () => {
     const facts = classifyMention(entry(`<a class="p-author h-card" href="javascript:alert(1)">Eve</a>`), SOURCE, TARGET);
     expect(facts.authorName).toBe('Eve');

@@ -12,7 +12,7 @@ export const EXCERPT_MAX = 500;
 /**
  * What a verified source says about the target, from its microformats2 (microformats-parser):
  * the h-entry that points at the target (`in-reply-to` → reply, `repost-of` → repost, `like-of`
- * → like; otherwise the first h-entry, a mention), its author (the h-card's name and url, or a
+ * → like; otherwise the h-entry that links to it, else the first, a mention), its author (the h-card's name and url, or a
  * plain name) and its content as plain text, trimmed to EXCERPT_MAX. Only text is kept: the views
  * escape it, so nothing from the source is ever markup on the blog.
  */
@@ -28,7 +28,9 @@ export function classifyMention(html: string, sourceUrl: string, target: string)
   const points = (item: Mf2Item, prop: string) =>
     (item.properties?.[prop] ?? []).some((v) => urlOf(v, sourceUrl) === want && want !== null);
   let kind: MentionFacts['kind'] = 'mention';
-  let entry = entries[0];
+  // A page of several entries (a feed, a thread): the one whose properties carry the target's URL
+  // (its content's links included) is the mention, not merely the first.
+  let entry = (want && entries.find((e) => JSON.stringify(e.properties ?? {}).includes(want))) || entries[0];
   for (const [prop, k] of [
     ['in-reply-to', 'reply'],
     ['repost-of', 'repost'],
