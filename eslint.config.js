@@ -9,14 +9,14 @@ const LIB_INSIDES = { group: ['**/libs/*/src/*', '@app/*/*'], message: 'Import f
  * sibling feature (README "Where things are" draws the map).
  *   entry points:   cli/ (app commands), build-tools/ (run by the build)
  *   features:       admin/, site/, errors/, health/
- *   services:       bootstrap/, durability/
+ *   services:       bootstrap/, durability/, webmention/
  *   infrastructure: common/, config/, database/, logging/, migrations/, views/, paths.ts
  * The root files (main.ts, app.module.ts, app.setup.ts) put it all together and import anything.
  */
 const APP = 'apps/blog/src';
 const ENTRY = ['cli', 'build-tools'];
 const FEATURES = ['admin', 'site', 'errors', 'health'];
-const SERVICES = ['bootstrap', 'durability'];
+const SERVICES = ['bootstrap', 'durability', 'webmention'];
 
 /** A relative import that climbs out of its folder into one of `folders`. */
 const into = (folders, why) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message: why });

@@ -85,6 +85,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
     express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
     express.json({ limit: '16kb' }),
   );
+  // Webmention's two URLs: a sender has no reason to send more.
+  app.use(
+    '/webmention',
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+    express.json({ limit: '16kb' }),
+  );
   app.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 200 }));
   app.use(express.json({ limit: '2mb' }));
 }

@@ -7,7 +7,8 @@ import { LoginThrottle } from '@app/auth';
 import { csrfFrom, loggedInAgent, type Agent } from './support/admin-agent.js';
 import { rawGet } from './support/media-http.js';
 import { freePort } from './support/process.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { SITE_URL, startTestApp, type TestApp } from './support/test-app.js';
+import { WebmentionReceiver } from '../src/webmention/receiver.service.js';
 import { png } from './support/media-images.js';
 
 jest.setTimeout(30_000);
@@ -191,6 +192,26 @@ describe('injection, traversal and redirects', () => {
       .get(`/search?q=${encodeURIComponent(`' OR 1=1 --`)}`)
       .expect(200);
     expect(injected.text).toMatch(/0 results/);
+  });
+
+  it("answers 400 with a reason, never an error, to metacharacters in Webmention's fields", async () => {
+    // The receiver itself (the endpoint's rate limit would answer 429 long before the list ends).
+    const receiver = t.app.get(WebmentionReceiver);
+    const before = counts();
+    const outcomes = new Set<string>();
+    for (const value of HOSTILE) {
+      for (const [source, target] of [
+        [value, `${SITE_URL}/posts/alpha-post`],
+        ['http://127.0.0.1:1/x', value],
+        ['http://127.0.0.1:1/x', `${SITE_URL}/posts/${value}`],
+        ['http://127.0.0.1:1/x', `${SITE_URL}/posts/${enc(value)}`],
+      ]) {
+        const outcome = await t.run(() => receiver.receive(source, target));
+        outcomes.add(`${outcome.status} ${outcome.message.split(':')[0]}`);
+      }
+    }
+    expect([...outcomes].every((o) => o.startsWith('400 '))).toBe(true);
+    expect(counts()).toEqual(before);
   });
 
   it('answers 200/4xx, never 5xx, to metacharacters in every admin parameter', async () => {

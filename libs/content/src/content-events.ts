@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-export type ContentChange = 'post' | 'page' | 'tag' | 'setting' | 'media';
+export type ContentChange = 'post' | 'page' | 'tag' | 'setting' | 'media' | 'webmention';
 type Listener = (change: ContentChange) => void;
 
 /**

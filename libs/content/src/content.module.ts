@@ -13,6 +13,7 @@ import { SearchService } from './search.service.js';
 import { SettingsService } from './settings.service.js';
 import { TagsService } from './tags.service.js';
 import { ViewCounterService } from './view-counter.service.js';
+import { WebmentionsService } from './webmentions.service.js';
 
 const services = [
   Clock,
@@ -29,6 +30,7 @@ const services = [
   ExportService,
   ImportService,
   RedirectsService,
+  WebmentionsService,
 ];
 
 /** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */

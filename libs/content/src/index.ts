@@ -13,6 +13,10 @@ export {
   PathRedirect,
   SlugRedirect,
   Tag,
+  Webmention,
+  WebmentionSent,
+  WEBMENTION_KINDS,
+  type WebmentionKind,
   POST_STATUSES,
   type PostStatus,
 } from './entities/index.js';
@@ -65,7 +69,8 @@ export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type Searc
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
 export { TagsService, type TagSummary } from './tags.service.js';
-export { mediaUrl, pageUrl, postUrl, renditionUrl, tagUrl } from './urls.js';
+export { mediaUrl, pageUrl, postSlugOfPath, postUrl, renditionUrl, tagUrl } from './urls.js';
 export { type ShownCounts, ViewCounterService } from './view-counter.service.js';
 export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';
+export { type AdminMention, type MentionFacts, type ShownMentions, WebmentionsService } from './webmentions.service.js';

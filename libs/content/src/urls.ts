@@ -26,3 +26,17 @@ export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<Renditio
 
 /** The prefix every URL of one image starts with, whatever its file name: what an import rewrites. */
 export const mediaUrlPrefix = (id: number): string => `/media/${id}/`;
+
+/**
+ * The slug a path of postUrl's shape names, or null: what an incoming link (a Webmention's
+ * target) points at. The inverse of postUrl; a bad percent-encoding is no post.
+ */
+export function postSlugOfPath(path: string): string | null {
+  const match = /^\/posts\/([^/]+)\/?$/.exec(path);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}

@@ -15,13 +15,15 @@ import { PreviewController } from './preview.controller.js';
 import { AdminRedirectsController } from './redirects.controller.js';
 import { AdminSettingsController } from './settings.controller.js';
 import { AdminTagsController } from './tags.controller.js';
+import { AdminWebmentionsController } from './webmentions.controller.js';
+import { WebmentionModule } from '../webmention/webmention.module.js';
 
 /**
  * The author's side. Every controller but AuthController carries AdminGuard at class level, and
  * every one is an AdminController: its POSTs are author writes, run by the write pipeline.
  */
 @Module({
-  imports: [ContentModule, DurabilityModule],
+  imports: [ContentModule, DurabilityModule, WebmentionModule],
   controllers: [
     AuthController,
     DashboardController,
@@ -32,6 +34,7 @@ import { AdminTagsController } from './tags.controller.js';
     AdminSettingsController,
     AdminBackupController,
     AdminRedirectsController,
+    AdminWebmentionsController,
     PreviewController,
   ],
 })

@@ -13,6 +13,8 @@ const NOTICES: Record<string, string> = {
   merged: 'Tags merged.',
   'redirect-saved': 'Redirect saved.',
   'redirect-removed': 'Redirect removed.',
+  'mention-approved': 'Mention approved: it shows under the post.',
+  'mention-deleted': 'Mention deleted.',
 };
 
 export function notice(key: unknown): string | null {

@@ -19,6 +19,7 @@ import { contentInput, fields, type FormBody, toDateInput } from './forms.js';
 import { editorView } from './editor-view.js';
 import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
+import { WebmentionSender } from '../webmention/sender.service.js';
 
 const POST_FIELDS = ['title', 'slug', 'markdown', 'summary', 'tags', 'status', 'publishedAt'] as const;
 const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
@@ -30,6 +31,7 @@ export class AdminPostsController {
     private readonly posts: PostsService,
     private readonly revisions: RevisionsService,
     private readonly clock: Clock,
+    private readonly webmentions: WebmentionSender,
   ) {}
 
   @Get()
@@ -82,6 +84,8 @@ export class AdminPostsController {
     const input = contentInput(body);
     try {
       const post = await this.posts.create(input);
+      // Within this request (bounded, never failing the save): Cloud Run has no CPU after it.
+      await this.webmentions.sendFor(post);
       return seeOther(`/admin/posts/${post.id}/edit?notice=${saveNotice(post, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;
@@ -115,6 +119,7 @@ export class AdminPostsController {
     const post = await this.find(id);
     try {
       const saved = await this.posts.update(id, contentInput(body));
+      await this.webmentions.sendFor(saved);
       return seeOther(`/admin/posts/${id}/edit?notice=${saveNotice(saved, this.clock.now())}`);
     } catch (err) {
       if (!(err instanceof ContentValidationError)) throw err;

@@ -71,6 +71,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('allows loopback Webmention fetches only outside production (a test switch)', () => {
+    expect(loadConfig({}).webmentionAllowLoopback).toBe(false);
+    expect(loadConfig({ WEBMENTION_ALLOW_LOOPBACK: 'true' }).webmentionAllowLoopback).toBe(true);
+    const prod = { NODE_ENV: 'production', ADMIN_PASSWORD: 'x'.repeat(16), SESSION_SECRET: 'y'.repeat(32) };
+    expect(() => loadConfig({ ...prod, WEBMENTION_ALLOW_LOOPBACK: 'true' })).toThrow(
+      /WEBMENTION_ALLOW_LOOPBACK is for tests only/,
+    );
+    expect(() => loadConfig({ WEBMENTION_ALLOW_LOOPBACK: 'maybe' })).toThrow(/WEBMENTION_ALLOW_LOOPBACK must be true or false/);
+  });
+
   it('defaults the port to 8080 in production', () => {
     const config = loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'x'.repeat(16), SESSION_SECRET: 'y'.repeat(32) });
     expect(config.port).toBe(8080);

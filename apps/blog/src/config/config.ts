@@ -28,6 +28,11 @@ export interface AppConfig {
   readonly mediaStore: MediaStoreConfig;
   /** The in-memory cache of hot images, in bytes. */
   readonly mediaCacheBytes: number;
+  /**
+   * Tests only (WEBMENTION_ALLOW_LOOPBACK): Webmention fetches may reach 127.0.0.1/::1, so two
+   * instances on loopback can talk. Private, link-local and other addresses stay refused.
+   */
+  readonly webmentionAllowLoopback: boolean;
 }
 
 export type MediaStoreConfig = { kind: 'folder'; path: string } | { kind: 'gcs'; bucket: string; prefix: string };
@@ -109,6 +114,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!/^\d+$/.test(cacheRaw) || Number(cacheRaw) > 1024)
     problems.push('MEDIA_CACHE_MB must be a whole number of megabytes up to 1024.');
 
+  const loopback = (get('WEBMENTION_ALLOW_LOOPBACK') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(loopback)) problems.push('WEBMENTION_ALLOW_LOOPBACK must be true or false.');
+  const allowLoopback = loopback === 'true' || loopback === '1';
+  // Why refused outright: in production a loopback fetch reaches the instance itself and the
+  // Litestream metrics port; the switch exists for two test instances on one machine only.
+  if (allowLoopback && production) problems.push('WEBMENTION_ALLOW_LOOPBACK is for tests only and is refused in production.');
+
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     production,
@@ -127,6 +139,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     demoContent: demo === 'true' || demo === '1',
     mediaStore,
     mediaCacheBytes: Number(cacheRaw) * 1024 * 1024,
+    webmentionAllowLoopback: allowLoopback,
   });
 }
 

@@ -127,6 +127,7 @@ export class PageCacheFastPath {
         'Cache-Control': PUBLIC_CACHE_CONTROL,
         Vary: 'Accept-Encoding',
         ETag: page.etag(encoding),
+        ...(page.link ? { Link: page.link } : {}),
       },
     });
   }

@@ -85,7 +85,14 @@ function capture(
       (typeof body === 'string' || Buffer.isBuffer(body));
     if (!cacheable) return send(body);
     const { countsEpoch } = res.locals as { countsEpoch?: number };
-    const page = new CachedPage(type, Buffer.isBuffer(body) ? body : Buffer.from(body as string), viewOf, countsEpoch);
+    const link = res.getHeader('Link');
+    const page = new CachedPage(
+      type,
+      Buffer.isBuffer(body) ? body : Buffer.from(body as string),
+      viewOf,
+      countsEpoch,
+      typeof link === 'string' ? link : undefined,
+    );
     cache.store(key, page, generation);
     respond(req, res, cache, key, page);
     return res;
@@ -99,6 +106,7 @@ function respond(req: Request, res: Response, cache: PageCache, key: string, pag
   res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
   res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('ETag', page.etag(encoding));
+  if (page.link) res.setHeader('Link', page.link);
   if (req.fresh) {
     res.status(304).end();
     return;

@@ -21,6 +21,8 @@ export class CachedPage {
     readonly viewOf: number | undefined,
     /** The view counts' epoch the page shows; undefined when it shows none. */
     readonly countsEpoch?: number,
+    /** The page's `Link` header (a post advertises its Webmention endpoint): sent on every hit too. */
+    readonly link?: string,
   ) {
     this.hash = createHash('sha1').update(body).digest('base64url');
     this.encoded.set('identity', body);

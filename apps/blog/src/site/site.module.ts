@@ -14,10 +14,12 @@ import { SeoController } from './seo.controller.js';
 import { SiteContextService } from '../views/site-context.service.js';
 import { SiteLocalsMiddleware } from './site-locals.middleware.js';
 import { TagsController } from './tags.controller.js';
+import { WebmentionController } from './webmention.controller.js';
+import { WebmentionModule } from '../webmention/webmention.module.js';
 
 /** The reader's site. PagesController (/:slug) must stay last: routes match in this order. */
 @Module({
-  imports: [ContentModule],
+  imports: [ContentModule, WebmentionModule],
   controllers: [
     HomeController,
     PostsController,
@@ -26,6 +28,7 @@ import { TagsController } from './tags.controller.js';
     FeedsController,
     SeoController,
     MediaController,
+    WebmentionController,
     PagesController,
   ],
   providers: [SiteContextService, PageCache, PageCacheFastPath],

@@ -26,6 +26,8 @@ export interface PageMeta {
   noindex?: boolean;
   /** JSON-LD object, serialized safely by the layout. */
   jsonLd?: string;
+  /** The Webmention endpoint a post page advertises (absolute). */
+  webmention?: string;
 }
 
 export function postCard(post: ListedPost | Post): PostCard {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 
 import { type BrowserApp, logIn, screenshot, scrollsSideways, startBrowserApp } from '../support/browser-app.js';
-import { type SeededSite, seedSite } from '../support/browser-content.js';
+import { type SeededSite, seedMentions, seedSite } from '../support/browser-content.js';
 
 jest.setTimeout(60_000);
 
@@ -27,6 +27,7 @@ describe('the reader in a browser', () => {
   beforeAll(async () => {
     b = await startBrowserApp({ DEMO_CONTENT: 'true' });
     site = await seedSite(b.t);
+    await seedMentions(b.t, site.post.id, b.origin);
     readerPages = [
       ['home', '/'],
       ['post', `/posts/${site.post.slug}`],
@@ -50,7 +51,15 @@ describe('the reader in a browser', () => {
       }
       // The author writes on a phone too.
       await logIn(page);
-      for (const path of ['/admin', '/admin/posts', '/admin/pages', '/admin/tags', '/admin/media', '/admin/settings']) {
+      for (const path of [
+        '/admin',
+        '/admin/posts',
+        '/admin/pages',
+        '/admin/tags',
+        '/admin/media',
+        '/admin/settings',
+        '/admin/webmentions',
+      ]) {
         await page.goto(path);
         if (await scrollsSideways(page)) sideways.push(path);
       }
@@ -221,6 +230,11 @@ describe('the reader in a browser', () => {
       await page.locator('[data-preview] img').evaluate((img: HTMLImageElement) => img.decode());
       await page.locator('[data-status]').filter({ hasText: 'words' }).waitFor();
       await shoot(page, `editor-${scheme}`);
+      await page.goto('/admin/webmentions');
+      await shoot(page, `webmentions-admin-${scheme}`);
+      await page.goto(`/posts/${site.post.slug}`);
+      await page.locator('.mentions').scrollIntoViewIfNeeded();
+      await shoot(page, `webmentions-${scheme}`);
       await context.close();
     }
   });

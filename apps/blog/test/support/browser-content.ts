@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 
 import { EntityManager } from '@mikro-orm/better-sqlite';
 
-import { MediaService, mediaUrl } from '@app/content';
+import { MediaService, mediaUrl, WebmentionsService } from '@app/content';
 
 import { PNG_SIGNATURE, pngChunk, pngIhdr } from './media-images.js';
 import { daysAgo, type TestApp } from './test-app.js';
@@ -99,4 +99,40 @@ function sunrise(width: number, height: number): Buffer {
     pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * Webmentions of a post as the receiver stores them: an approved reply and like shown under the
+ * post, and a held mention (with a long source URL) waiting in /admin/webmentions.
+ */
+export async function seedMentions(t: TestApp, postId: number, origin: string): Promise<void> {
+  const mentions = t.app.get(WebmentionsService);
+  const post = (await t.run(() => t.services.posts.findById(postId)))!;
+  const target = `${origin}/posts/${post.slug}`;
+  const ada = { authorName: 'Ada Lovelace', authorUrl: 'https://ada.example/', authorPhoto: null };
+  await mentions.record(post, 'https://ada.example/notes/2026/12/ridge', target, {
+    ...ada,
+    kind: 'reply',
+    content: 'We took the same path last spring: the view from the ridge is worth the early start.',
+  });
+  await mentions.record(post, 'https://ben.example/likes/41', target, {
+    kind: 'like',
+    authorName: 'Ben',
+    authorUrl: null,
+    authorPhoto: null,
+    content: null,
+  });
+  await mentions.record(
+    post,
+    'https://a-very-long-host-name.example/2026/12/02/a-long-path-to-a-post-about-field-trips',
+    target,
+    {
+      kind: 'mention',
+      authorName: null,
+      authorUrl: null,
+      authorPhoto: null,
+      content: 'A round-up of field trips, this one among them.',
+    },
+  );
+  for (const m of await mentions.listForAdmin()) if (m.kind !== 'mention') await mentions.approve(m.id);
 }

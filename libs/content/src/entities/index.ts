@@ -7,11 +7,25 @@ import { Setting } from './setting.entity.js';
 import { PathRedirect } from './path-redirect.entity.js';
 import { SlugRedirect } from './slug-redirect.entity.js';
 import { Tag } from './tag.entity.js';
+import { Webmention, WebmentionSent } from './webmention.entity.js';
 
 /** Listed explicitly: glob discovery differs between ts-jest and the compiled app. */
-export const contentEntities = [Post, Page, Tag, Setting, PostView, Revision, SlugRedirect, Media, PathRedirect];
+export const contentEntities = [
+  Post,
+  Page,
+  Tag,
+  Setting,
+  PostView,
+  Revision,
+  SlugRedirect,
+  Media,
+  PathRedirect,
+  Webmention,
+  WebmentionSent,
+];
 
-export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag };
+export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag, Webmention, WebmentionSent };
+export { WEBMENTION_KINDS, type WebmentionKind } from './webmention.entity.js';
 export { POST_STATUSES, readerExcerpt } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';
 export type { RenditionInfo } from './media.entity.js';
