@@ -10,6 +10,7 @@ import { AppModule } from './app.module.js';
 import { resolveSecrets } from './bootstrap/secrets.js';
 import { drainingMiddleware } from './common/draining.js';
 import { viewCountFlushMiddleware } from './common/view-count-flush.middleware.js';
+import { ReplicationService } from './durability/replication.service.js';
 import { WriterLeaseService } from './durability/writer-lease/writer-lease.service.js';
 import { requestLog } from './common/request-log.middleware.js';
 import { staticAssets } from './common/static-assets.js';
@@ -58,6 +59,18 @@ export function writerLeasePublished(app: NestExpressApplication): Promise<boole
 /** Writes the pending view counts, their writer-lease check bounded by `withinMs` (shutdown). */
 export function flushViewCounts(app: NestExpressApplication, withinMs: number): Promise<void> {
   return app.get(ViewCounterService).flush(withinMs);
+}
+
+/**
+ * Shutdown: waits (bounded) until Litestream has shipped the last write, so that no upload of its is
+ * in flight when the app exits. Why: Litestream 0.3.13 cancels its context once the app exits, and
+ * a WAL-segment upload cancelled mid-stream leaves its replica goroutine blocked on a pipe nobody
+ * reads (replica.go syncWAL); its Close then waits for that goroutine forever, the final sync never
+ * runs, and Cloud Run's SIGKILL ends it (seen in retention.e2e-spec: an instance hung on SIGTERM).
+ */
+export async function awaitReplicationBeforeExit(app: NestExpressApplication, withinMs: number): Promise<void> {
+  if (withinMs <= 0) return;
+  await app.get(ReplicationService).waitForReplication(withinMs);
 }
 
 export function configureApp(app: NestExpressApplication, config: AppConfig, logger: AppLogger, views?: PrecompiledViews): void {

@@ -15,7 +15,7 @@ try {
 const logger = new AppLogger(config.production, config.logLevel);
 try {
   // Imported after the config check so a bad environment fails before Nest and the ORM load.
-  const { createApp, flushViewCounts, writerLeasePublished } = await import('./app.setup.js');
+  const { awaitReplicationBeforeExit, createApp, flushViewCounts, writerLeasePublished } = await import('./app.setup.js');
   const app = await createApp(config, logger);
   const server = app.getHttpServer();
 
@@ -36,6 +36,7 @@ try {
     // The view counts after the drain, so that those of the last requests are in.
     new Promise<void>((resolve) => server.close(() => resolve()))
       .then(() => flushViewCounts(app, left()))
+      .then(() => awaitReplicationBeforeExit(app, left()))
       .then(() => app.close())
       .then(
         () => process.exit(0),

@@ -25,10 +25,10 @@ export class ReplicationService {
     return this.config.litestreamMetricsUrl !== null;
   }
 
-  /** Call after the write has committed. */
-  async waitForReplication(): Promise<ReplicationOutcome> {
+  /** Call after the write has committed. `withinMs`: the bound (default REPLICATION_WAIT_MS). */
+  async waitForReplication(withinMs = this.config.replicationWaitMs): Promise<ReplicationOutcome> {
     if (!this.enabled) return 'off';
-    const deadline = Date.now() + this.config.replicationWaitMs;
+    const deadline = Date.now() + withinMs;
     let start: ReplicationPosition | null = null;
     while (Date.now() < deadline) {
       const now = await this.read();
@@ -40,9 +40,7 @@ export class ReplicationService {
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    this.logger.warn(
-      `A save was not confirmed replicated within ${this.config.replicationWaitMs} ms; it is stored locally and will sync`,
-    );
+    this.logger.warn(`A save was not confirmed replicated within ${withinMs} ms; it is stored locally and will sync`);
     return 'pending';
   }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { isUnauthenticatedGoClient, type RecordedRequest } from './gcs-stand-in.js';
 import { assertBuilt, freePort, ROOT, spawnCaptured, waitForHttp } from './process.js';
 
 export const LITESTREAM_BIN = join(
@@ -54,6 +55,11 @@ export async function startInstance(opts: {
     ...opts.env,
   });
   const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
+  const signal = child.kill.bind(child);
+  child.kill = (sig) => {
+    recordStop(instance);
+    return signal(sig);
+  };
   const up = await Promise.race([
     waitForHttp(`${instance.base}/healthz`, opts.readyTimeoutMs ?? 40_000).then(() => true),
     exited.then(() => false),
@@ -67,6 +73,7 @@ export async function startInstance(opts: {
  * the app it runs. (SIGTERM goes to Litestream only: it forwards it, as Cloud Run's would.)
  */
 export function killHard(instance: Instance): void {
+  recordStop(instance);
   const pid = instance.child.pid!;
   try {
     const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
@@ -83,4 +90,29 @@ export function killHard(instance: Instance): void {
   } catch {
     // already gone
   }
+}
+
+/** From the first signal an instance was sent until it exited (to when still running). */
+// A socket's close can be seen just after the process that held it is gone.
+const STOP_GRACE_MS = 1000;
+const stops: { from: number; to: () => number }[] = [];
+
+function recordStop(instance: Instance): void {
+  let exitedAt: number | undefined;
+  void instance.exited.then(() => (exitedAt = Date.now()));
+  stops.push({ from: Date.now(), to: () => exitedAt ?? Date.now() });
+}
+
+/**
+ * A Litestream upload cut while its instance was stopping: Litestream cancels the upload in flight
+ * when it shuts down (or is killed), and its final sync sends the same segment again from the
+ * position it last confirmed. A reset the stopping client made, not an answer the bucket gave.
+ */
+export function cutByAStop(r: RecordedRequest): boolean {
+  return (
+    r.status === -1 &&
+    r.endedAt !== undefined &&
+    isUnauthenticatedGoClient(r.headers) &&
+    stops.some((stop) => r.endedAt! >= stop.from && r.endedAt! <= stop.to() + STOP_GRACE_MS)
+  );
 }

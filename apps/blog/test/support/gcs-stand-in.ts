@@ -44,6 +44,8 @@ export interface RecordedRequest {
   authenticated: boolean;
   /** When it arrived (Date.now()). */
   at: number;
+  /** When it was answered or cut (Date.now()); undefined while in flight. */
+  endedAt?: number;
   headers: IncomingHttpHeaders;
 }
 
@@ -802,7 +804,10 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     Object.defineProperty(record, 'toJSON', { enumerable: false, value: () => describeRequest(record) });
     requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
-    res.on('close', () => (record.status ||= -1)); // -1: the connection was reset
+    res.on('close', () => {
+      record.status ||= -1; // -1: the connection was reset
+      record.endedAt = Date.now();
+    });
     const xml =
       (req.url ?? '/').split('/')[1] !== 'storage' &&
       !(req.url ?? '').startsWith('/upload/') &&
