@@ -14,11 +14,13 @@ export interface ContentInput {
   publishedAt?: Date | null;
   tags?: string[];
   navOrder?: number | null;
+  /** Posts: the address of an uploaded image for the social card; empty: the generated card; absent: unchanged. */
+  cardImage?: string;
 }
 
 export const LIMITS = { title: 300, markdown: 500_000, tags: 30, tagName: 60 } as const;
 
-export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder'>> {
+export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder' | 'cardImage'>> {
   slug: string | null;
   navOrder: number | null;
 }

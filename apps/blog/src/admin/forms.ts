@@ -36,6 +36,8 @@ export function contentInput(body: FormBody): ContentInput {
     publishedAt: parseDate(field(body, 'publishedAt')),
     tags: parseTagList(field(body, 'tags')),
     navOrder: navOrder === '' ? null : Number(navOrder),
+    // Only the post form has it; absent: the post's replacement card stays as it is.
+    cardImage: typeof body?.cardImage === 'string' ? body.cardImage : undefined,
   };
 }
 

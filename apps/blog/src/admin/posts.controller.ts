@@ -11,6 +11,7 @@ import {
   publicationState,
   type PublicationState,
   RevisionsService,
+  SocialCardsService,
 } from '@app/content';
 
 import { AdminController } from './writes/admin-controller.decorator.js';
@@ -20,7 +21,7 @@ import { editorView } from './editor-view.js';
 import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
 
-const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt'] as const;
+const POST_FIELDS = ['title', 'slug', 'markdown', 'tags', 'status', 'publishedAt', 'cardImage'] as const;
 const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
 
 @AdminController('posts')
@@ -30,6 +31,7 @@ export class AdminPostsController {
     private readonly posts: PostsService,
     private readonly revisions: RevisionsService,
     private readonly clock: Clock,
+    private readonly cards: SocialCardsService,
   ) {}
 
   @Get()
@@ -74,7 +76,7 @@ export class AdminPostsController {
   @Get('new')
   @Render('admin/post-edit')
   create() {
-    return this.editor(null, { title: '', slug: '', markdown: '', tags: '', status: 'draft', publishedAt: '' });
+    return this.editor(null, { title: '', slug: '', markdown: '', tags: '', status: 'draft', publishedAt: '', cardImage: '' });
   }
 
   @Post('new')
@@ -93,7 +95,9 @@ export class AdminPostsController {
   @Render('admin/post-edit')
   async edit(@Param('id', ParseIntPipe) id: number, @Query('notice') key: unknown) {
     const post = await this.find(id);
+    const card = await this.cards.imageFor(post);
     return {
+      card: card && { url: card.url, replaced: post.cardImageId !== null },
       ...this.editor(post, {
         title: post.title,
         slug: post.slug,
@@ -104,6 +108,7 @@ export class AdminPostsController {
           .join(', '),
         status: post.status,
         publishedAt: toDateInput(post.publishedAt),
+        cardImage: post.cardImageId !== null && card ? card.url : '',
       }),
       notice: notice(key),
     };

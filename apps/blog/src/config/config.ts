@@ -28,6 +28,8 @@ export interface AppConfig {
   readonly mediaStore: MediaStoreConfig;
   /** The in-memory cache of hot images, in bytes. */
   readonly mediaCacheBytes: number;
+  /** How long a social card's render may take before the save goes on without it. */
+  readonly socialCardTimeoutMs: number;
 }
 
 export type MediaStoreConfig = { kind: 'folder'; path: string } | { kind: 'gcs'; bucket: string; prefix: string };
@@ -109,6 +111,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!/^\d+$/.test(cacheRaw) || Number(cacheRaw) > 1024)
     problems.push('MEDIA_CACHE_MB must be a whole number of megabytes up to 1024.');
 
+  const cardRaw = get('SOCIAL_CARD_TIMEOUT_MS') ?? '5000';
+  if (!/^\d+$/.test(cardRaw) || Number(cardRaw) < 1 || Number(cardRaw) > 60_000)
+    problems.push('SOCIAL_CARD_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000.');
+
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     production,
@@ -127,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     demoContent: demo === 'true' || demo === '1',
     mediaStore,
     mediaCacheBytes: Number(cacheRaw) * 1024 * 1024,
+    socialCardTimeoutMs: Number(cardRaw),
   });
 }
 

@@ -1,12 +1,12 @@
 import { Controller, Get, NotFoundException, Param, Render, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { PostsService, postUrl, ViewCounterService } from '@app/content';
+import { PostsService, postUrl, SocialCardsService, ViewCounterService } from '@app/content';
 
 import { RedirectException } from '../common/redirect.exception.js';
 import { showsPost } from './page-cache.middleware.js';
 import { SiteContextService } from '../views/site-context.service.js';
-import { jsonLd, pageMeta, postCard } from './view-models.js';
+import { jsonLd, pageImage, pageMeta, postCard } from './view-models.js';
 
 @Controller('posts')
 export class PostsController {
@@ -14,6 +14,7 @@ export class PostsController {
     private readonly posts: PostsService,
     private readonly site: SiteContextService,
     private readonly views: ViewCounterService,
+    private readonly cards: SocialCardsService,
   ) {}
 
   @Get(':slug')
@@ -28,7 +29,12 @@ export class PostsController {
     }
     showsPost(res, post.id); // the page cache counts the view
     // The count as of the last flush, not live: the page stays cached until the shown counts move.
-    const [site, neighbours, counts] = await Promise.all([this.site.get(), this.posts.neighbours(post), this.views.shown()]);
+    const [site, neighbours, counts, card] = await Promise.all([
+      this.site.get(),
+      this.posts.neighbours(post),
+      this.views.shown(),
+      this.cards.imageFor(post),
+    ]);
     const url = `${site.url}${postUrl(post.slug)}`;
     return {
       meta: pageMeta(site, postUrl(post.slug), {
@@ -37,6 +43,7 @@ export class PostsController {
         type: 'article',
         publishedTime: post.publishedAt?.toISOString(),
         modifiedTime: post.updatedAt.toISOString(),
+        image: pageImage(site.url, card, post.title),
         jsonLd: jsonLd({
           '@context': 'https://schema.org',
           '@type': 'BlogPosting',
@@ -53,6 +60,7 @@ export class PostsController {
               .map((t) => t.name)
               .join(', ') || undefined,
           wordCount: post.wordCount,
+          image: card ? `${site.url}${card.url}` : undefined,
         }),
       }),
       post: {

@@ -14,4 +14,4 @@ export const contentEntities = [Post, Page, Tag, Setting, PostView, Revision, Sl
 export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag };
 export { POST_STATUSES } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';
-export type { RenditionInfo } from './media.entity.js';
+export type { MediaPurpose, RenditionInfo } from './media.entity.js';
