@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { createRequire } from 'node:module';
+
 import { jest } from '@jest/globals';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -13,6 +15,11 @@ import { PageCache } from '../src/site/page-cache.service.js';
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { bytes } from './support/media-http.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+
+/** satori's own font parser (its dependency): reads a font's cmap. */
+const opentype = createRequire(import.meta.url)('@shuding/opentype.js') as {
+  parse(data: ArrayBuffer): { charToGlyphIndex(ch: string): number };
+};
 
 // Real renders (satori + resvg, ~0.3–1 s each) on a loaded 2-core machine.
 jest.setTimeout(120_000);
@@ -231,6 +238,27 @@ describe('social cards', () => {
         // …and differs clearly from the same card drawn without fallback fonts or emoji (boxes).
         const boxes = await renderCard(content, tofu);
         expect(await differingShare(served, boxes)).toBeGreaterThan(0.01);
+        // Each character alone too: a title where most glyphs render could hide a few boxes.
+        const graphemes = [...new Intl.Segmenter('und', { granularity: 'grapheme' }).segment(title)].map((g) => g.segment);
+        for (const ch of new Set(graphemes.filter((g) => g.trim() && !/^[、,]$/.test(g)))) {
+          const one = { ...content, title: ch };
+          const [glyph, box] = await Promise.all([renderCard(one, CARD_ASSETS_DIR), renderCard(one, tofu)]);
+          expect({ ch, differs: (await differingShare(glyph, box)) > 0.0003 }).toEqual({ ch, differs: true });
+        }
+      }
+      // Pixels alone cannot tell a glyph from another font's box (.notdef differs by font): every
+      // letter must also have a glyph in a font the card loads for it (the fonts' own cmaps).
+      const manifest = JSON.parse(readFileSync(join(CARD_ASSETS_DIR, 'manifest.json'), 'utf8')) as CardManifest;
+      const fonts = [...manifest.primary, ...manifest.fallbacks];
+      const hasGlyph = (ch: string) =>
+        fonts
+          .filter((f) => f.ranges.some(([from, to]) => ch.codePointAt(0)! >= from && ch.codePointAt(0)! <= to))
+          .some((f) => {
+            const data = readFileSync(join(CARD_ASSETS_DIR, f.file));
+            return opentype.parse(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)).charToGlyphIndex(ch) > 0;
+          });
+      for (const ch of new Set([...samples[0][1], ...samples[1][1]].filter((c) => c.trim()))) {
+        expect({ ch, glyph: hasGlyph(ch) }).toEqual({ ch, glyph: true });
       }
       // All three in one title, as the issue asks: rendered and stored.
       await savePost('/admin/posts/new', { title: 'Hello 世界 مرحبا 🎉', slug: 'all-scripts' }).expect(303);
@@ -241,12 +269,22 @@ describe('social cards', () => {
     }
   });
 
-  it('makes the cards imported posts lack when the author opens the dashboard', async () => {
-    const md = ['---', 'title: Brought along', 'date: 2024-05-01', '---', '', 'From the old blog.'].join('\n');
-    await admin
-      .post(`/admin/backup/import?_csrf=${encodeURIComponent(csrf)}`)
-      .attach('files', Buffer.from(md), { filepath: 'brought-along.md', contentType: 'text/markdown' } as { contentType: string })
-      .expect(200);
+  it('makes the cards imported posts lack when the author opens the dashboard, and never shows a stale one', async () => {
+    const importMarkdown = (title: string) =>
+      admin
+        .post(`/admin/backup/import?_csrf=${encodeURIComponent(csrf)}`)
+        .attach(
+          'files',
+          Buffer.from(
+            ['---', `title: ${title}`, 'slug: brought-along', 'date: 2024-05-01', '---', '', 'From the old blog.'].join('\n'),
+          ),
+          {
+            filepath: 'brought-along.md',
+            contentType: 'text/markdown',
+          } as { contentType: string },
+        )
+        .expect(200);
+    await importMarkdown('Brought along');
     const before = await request(t.server).get('/posts/brought-along').expect(200);
     expect(meta(before.text, 'og:image')).toBeNull();
     expect(meta(before.text, 'twitter:card')).toBe('summary');
@@ -256,6 +294,16 @@ describe('social cards', () => {
     const path = ogImagePath(after.text);
     expect(path).toMatch(/^\/media\/\d+\/card-brought-along\.png$/);
     await getBytes(t, path!).expect(200).expect('Content-Type', 'image/png');
+
+    // Imported again with a new title: the old card is no longer shown, the dashboard makes the next.
+    await importMarkdown('Brought along, renamed');
+    const renamed = await request(t.server).get('/posts/brought-along').expect(200);
+    expect(renamed.text).toContain('Brought along, renamed');
+    expect(meta(renamed.text, 'og:image')).toBeNull();
+    await admin.get('/admin').expect(200);
+    const next = ogImagePath((await request(t.server).get('/posts/brought-along').expect(200)).text);
+    expect(next).toMatch(/^\/media\/\d+\/card-brought-along\.png$/);
+    expect(next).not.toBe(path);
   });
 });
 
