@@ -1,7 +1,7 @@
 /**
  * The social card's layout as satori's element objects (no JSX): site name, title, date, and the
  * post's feature image on the right when it has one. Colours are the light theme's (site.css
- * `:root`), checked against it by card-template.spec.ts.
+ * `:root`), checked against it by apps/blog/src/site/card-colours.spec.ts.
  */
 export const CARD_WIDTH = 1200;
 export const CARD_HEIGHT = 630;
