@@ -39,13 +39,15 @@ COPY scripts ./scripts
 RUN npm run test:image
 
 # Production dependencies only. The Litestream binary comes from the same npm package the tests
-# use: one version everywhere. Only the compiled addon of better-sqlite3 is needed at run time.
+# use: one version everywhere. Only the compiled addon of better-sqlite3 is needed at run time, and
+# of satori (social cards) only its ESM build, WASM inlined: its maps and other builds are 24 of 26 MB.
 FROM build AS runtime-files
 RUN npm prune --omit=dev --no-audit --no-fund \
   && cp node_modules/@flydotio/litestream-linux-x64/litestream /tmp/litestream \
   && rm -rf node_modules/@flydotio \
   && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
   && find node_modules/better-sqlite3/build -type f ! -name better_sqlite3.node -delete \
+  && find node_modules/satori/dist -type f ! -name index.js -delete && rm -f node_modules/satori/layout.wasm \
   && du -sh node_modules
 
 FROM node:24-slim

@@ -35,7 +35,7 @@ export class AppModule {
           // redirect: false: a directory is a 404, not a 301 to itself with a slash.
           serveStaticOptions: { index: false, redirect: false, fallthrough: true, maxAge: '1h' },
         }),
-        MediaStoreModule.forRoot(config.mediaStore, config.mediaCacheBytes),
+        MediaStoreModule.forRoot(config.mediaStore, config.mediaCacheBytes, config.socialCardTimeoutMs),
         ContentModule,
         AuthModule.forRoot({ sessionSecret: secrets.sessionSecret, secureCookies: config.production }),
         DurabilityModule,

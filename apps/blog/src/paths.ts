@@ -20,3 +20,5 @@ export const ROOT_DIR = findRoot();
 export const VIEWS_DIR = join(ROOT_DIR, 'apps', 'blog', 'views');
 export const PUBLIC_DIR = join(ROOT_DIR, 'apps', 'blog', 'public');
 export const MIGRATIONS_SRC_DIR = join(ROOT_DIR, 'apps', 'blog', 'src', 'migrations');
+/** Fonts and emoji for social cards, copied there by `npm run build` (build-tools/card-assets.ts). */
+export const CARD_ASSETS_DIR = join(ROOT_DIR, 'dist', 'card-assets');

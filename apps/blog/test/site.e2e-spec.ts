@@ -74,7 +74,9 @@ describe('reader site', () => {
     expect(res.text).toContain('class="footnotes"');
     expect(res.text).toContain('<meta property="og:type" content="article">');
     expect(res.text).toContain(`<meta property="og:url" content="${SITE_URL}/posts/second-thoughts">`);
-    expect(res.text).toContain('<meta name="twitter:card" content="summary">');
+    // A published post has its social card (social-cards.e2e-spec.ts): the large summary.
+    expect(res.text).toContain('<meta name="twitter:card" content="summary_large_image">');
+    expect(res.text).toMatch(/<meta property="og:image" content="http:\/\/blog\.test\/media\/\d+\/card-second-thoughts\.png">/);
     const ld = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(res.text)![1]);
     expect(ld).toMatchObject({
       '@type': 'BlogPosting',

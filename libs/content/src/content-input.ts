@@ -16,11 +16,13 @@ export interface ContentInput {
   navOrder?: number | null;
   /** The author's own summary, plain text. Empty: none (the excerpt is derived); absent: keep the record's. */
   summary?: string;
+  /** Posts: the address of an uploaded image for the social card; empty: the generated card; absent: unchanged. */
+  cardImage?: string;
 }
 
 export const LIMITS = { title: 300, markdown: 500_000, tags: 30, tagName: 60, summary: 1000 } as const;
 
-export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder' | 'summary'>> {
+export interface ValidInput extends Required<Omit<ContentInput, 'slug' | 'navOrder' | 'summary' | 'cardImage'>> {
   slug: string | null;
   navOrder: number | null;
   /** Undefined: keep the record's summary. */

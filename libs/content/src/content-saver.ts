@@ -5,10 +5,11 @@ import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
 import { type ContentInput, validateInput } from './content-input.js';
 import { Page, Post, type PostStatus, readerExcerpt, type RenderedBody, Revision, SlugRedirect } from './entities/index.js';
-import { ContentNotFoundError } from './errors.js';
+import { ContentNotFoundError, ContentValidationError } from './errors.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { MediaService } from './media.service.js';
 import { SearchService } from './search.service.js';
+import { featureImageId } from './social-card/card-source.js';
 import { slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';
 import { publicationDate } from './visibility.js';
@@ -54,6 +55,8 @@ export interface PostDraft extends Draft {
   formerSlugs?: string[];
   /** Earlier revisions an import brings, written instead of a snapshot of this save. */
   revisions?: { title: string; markdown: string; createdAt: Date }[];
+  /** The author's image in place of the generated social card; null: the generated one; absent: unchanged. */
+  cardImageId?: number | null;
 }
 
 export interface PageDraft extends Draft {
@@ -73,6 +76,15 @@ export interface PostWrite {
  * before it so the write lock is held only for the write); the importer calls `render` and
  * `writePost`/`writePage` inside its one transaction for the whole file.
  */
+/** Whether what a post's social card shows (title, date, feature image) is unchanged. */
+function sameCardInputs(before: { title: string; publishedAt: Date | null; featureId: number | null }, post: Post): boolean {
+  return (
+    before.title === post.title &&
+    before.publishedAt?.getTime() === post.publishedAt?.getTime() &&
+    before.featureId === featureImageId(post.markdown)
+  );
+}
+
 @Injectable()
 export class ContentSaver {
   constructor(
@@ -92,11 +104,12 @@ export class ContentSaver {
   /** The editor's save of a new post (`id` null) or of post `id`. */
   async savePost(id: number | null, input: ContentInput): Promise<Post> {
     const valid = validateInput(input);
+    const cardImageId = input.cardImage === undefined ? undefined : await this.cardImageId(input.cardImage);
     const body = await this.render(valid.markdown);
     const post = await this.em.transactional(async (em) => {
       const existing = id === null ? null : await em.findOne(Post, id, { populate: ['tags'] });
       if (id !== null && !existing) throw new ContentNotFoundError(`Post ${id} does not exist.`);
-      return (await this.writePost(em, existing, { ...valid, body })).post;
+      return (await this.writePost(em, existing, { ...valid, body, cardImageId })).post;
     });
     this.events.changed('post');
     return post;
@@ -124,6 +137,11 @@ export class ContentSaver {
     const slug =
       existing && wanted === existing.slug ? wanted : await uniqueSlug(wanted, (s) => this.postSlugTaken(em, s, existing?.id));
     const movedFrom = existing && slug !== existing.slug ? existing.slug : null;
+    const before = existing && {
+      title: existing.title,
+      publishedAt: existing.publishedAt,
+      featureId: featureImageId(existing.markdown),
+    };
     const post = existing ?? new Post(draft.title, slug, draft.markdown);
     if (slug !== existing?.slug) {
       // A live post wins over an old slug of another post that pointed here.
@@ -135,6 +153,12 @@ export class ContentSaver {
     post.applyRendered(draft.body, draft.summary);
     post.publishedAt = publicationDate(draft.status, draft.publishedAt, existing?.publishedAt ?? null, this.clock.now());
     post.status = draft.status;
+    if (before && !sameCardInputs(before, post)) {
+      // The card shows these: a stale one is never shown (social-cards.service.ts makes the next).
+      post.cardId = null;
+      post.cardSource = null;
+    }
+    if (draft.cardImageId !== undefined) post.cardImageId = draft.cardImageId;
     if (draft.createdAt) post.createdAt = draft.createdAt;
     post.tags.set(await this.tags.resolve(em, draft.tags));
     em.persist(post);
@@ -172,6 +196,24 @@ export class ContentSaver {
     await em.flush();
     await this.keepUpdatedAt(em, Page, page.id, draft.updatedAt);
     return page;
+  }
+
+  /**
+   * The post form's `cardImage`: the address of an uploaded image (`/media/12/name.png`, as the
+   * media library shows it, absolute or not), or empty for the generated card.
+   */
+  private async cardImageId(value: string): Promise<number | null> {
+    const text = value.trim();
+    if (!text) return null;
+    const id = /^(?:https?:\/\/[^/]+)?\/media\/([1-9]\d{0,9})\/[^/?#]+$/.exec(text)?.[1];
+    const media = id ? await this.media.findById(Number(id)) : null;
+    if (!media || media.purpose !== null) {
+      throw new ContentValidationError(
+        'The social card image must be the address of an image from the media library (/media/…), or empty for the generated card.',
+        'cardImage',
+      );
+    }
+    return media.id;
   }
 
   private async redirectHere(em: EntityManager, post: Post, from: string[], claimed?: ReadonlySet<string>): Promise<string[]> {

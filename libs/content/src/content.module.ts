@@ -11,6 +11,7 @@ import { RedirectsService } from './redirects.service.js';
 import { RevisionsService } from './revisions.service.js';
 import { SearchService } from './search.service.js';
 import { SettingsService } from './settings.service.js';
+import { SocialCardsService } from './social-cards.service.js';
 import { TagsService } from './tags.service.js';
 import { ViewCounterService } from './view-counter.service.js';
 import { WebmentionsService } from './webmentions.service.js';
@@ -31,6 +32,7 @@ const services = [
   ImportService,
   RedirectsService,
   WebmentionsService,
+  SocialCardsService,
 ];
 
 /** Needs a global EntityManager provider (the app's database module) configured with `contentEntities`. */

@@ -4,6 +4,7 @@ export { ContentEvents, type ContentChange } from './content-events.js';
 export {
   contentEntities,
   Media,
+  type MediaPurpose,
   type RenditionInfo,
   Page,
   Post,
@@ -68,6 +69,10 @@ export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';
 export { slugify } from './slug.js';
+export { type CardImage, type CardOutcome, SocialCardsService } from './social-cards.service.js';
+export { type CardFontFile, type CardManifest, SOCIAL_CARD_OPTIONS, type SocialCardOptions } from './social-card/card-options.js';
+export { CARD_COLOURS, CARD_HEIGHT, CARD_WIDTH, type CardContent } from './social-card/card-template.js';
+export { renderCard } from './social-card/card-renderer.js';
 export { TagsService, type TagSummary } from './tags.service.js';
 export { mediaUrl, pageUrl, postSlugOfPath, postUrl, renditionUrl, tagUrl } from './urls.js';
 export { type ShownCounts, ViewCounterService } from './view-counter.service.js';

@@ -6,7 +6,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
-import { Media, Page, Post } from './entities/index.js';
+import { Media, type MediaPurpose, Page, Post } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
 import type { ImageFacts, ImageLookup } from './markdown/images.js';
@@ -112,7 +112,14 @@ export class MediaService {
     const prepared = await this.prepare(data, mime);
     const sha256 = sha256Of(prepared.original);
     const existing = await this.em.findOne(Media, { sha256 }, { exclude: ['data'] });
-    if (existing) return existing;
+    if (existing) {
+      // The author uploaded a card the blog made (e.g. to use it elsewhere): it is theirs now.
+      if (existing.purpose) {
+        existing.purpose = null;
+        await this.em.flush();
+      }
+      return existing;
+    }
     const base = slugify(originalName.replace(/\.[^.]*$/, '')).slice(0, 80) || 'image';
     const media = this.describe(new Media(`${base}.${extensionOf(mime)}`, mime, 0, sha256), prepared);
     await this.writeObjects(media, prepared);
@@ -131,6 +138,39 @@ export class MediaService {
     this.events.changed('media');
     await this.sweepNow();
     return media;
+  }
+
+  /**
+   * Stores an image the blog made (a social card, PNG): object first, then its row; the same bytes
+   * again name the same object and row (content-addressed), so an unchanged card adds nothing.
+   */
+  async storeGenerated(
+    png: Buffer,
+    filename: string,
+    purpose: MediaPurpose,
+    width: number,
+    height: number,
+  ): Promise<StoredMedia> {
+    const sha256 = sha256Of(png);
+    const em = this.em.fork();
+    const existing = await em.findOne(Media, { sha256 }, { exclude: ['data'] });
+    if (existing) return existing;
+    await this.store.put(originalKey(sha256, 'png'), png, 'image/png');
+    const media = Object.assign(new Media(filename, 'image/png', png.length, sha256), { width, height, purpose });
+    try {
+      await em.persistAndFlush(media);
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException)) throw err;
+      const winner = await this.em.fork().findOne(Media, { sha256 }, { exclude: ['data'] });
+      if (!winner) throw err;
+      return winner;
+    }
+    return media;
+  }
+
+  /** An image by id, without its bytes (null if there is none). */
+  findById(id: number): Promise<StoredMedia | null> {
+    return this.em.findOne(Media, id, { exclude: ['data'] });
   }
 
   /** Type, size and completeness of an upload; throws the author's message when it is refused. */
@@ -272,8 +312,9 @@ export class MediaService {
     return { data };
   }
 
+  /** The author's images (not the cards the blog made). */
   async list(): Promise<MediaSummary[]> {
-    const media = await this.em.find(Media, {}, { exclude: ['data'], orderBy: { createdAt: 'desc', id: 'desc' } });
+    const media = await this.em.find(Media, { purpose: null }, { exclude: ['data'], orderBy: { createdAt: 'desc', id: 'desc' } });
     return Promise.all(
       media.map(async (m) => {
         const uses = await this.uses(m.id);
@@ -451,7 +492,12 @@ export class MediaService {
   private async uses(id: number): Promise<MediaUse[]> {
     const needle = { $like: `%/media/${id}/%` };
     const [posts, pages] = await Promise.all([
-      this.em.find(Post, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
+      // A post whose social card is this image uses it too.
+      this.em.find(
+        Post,
+        { $or: [{ markdown: needle }, { cardImageId: id }] },
+        { fields: ['id', 'title'], orderBy: { id: 'asc' } },
+      ),
       this.em.find(Page, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
     ]);
     return [

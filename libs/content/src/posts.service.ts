@@ -9,6 +9,7 @@ import { ContentSaver } from './content-saver.js';
 import { Post, SlugRedirect } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { SearchService } from './search.service.js';
+import { SocialCardsService } from './social-cards.service.js';
 import { isValidSlug } from './slug.js';
 import { isVisible, postsIn, type PublicationState, visiblePosts } from './visibility.js';
 
@@ -27,6 +28,9 @@ export interface Neighbours {
   next: Pick<Post, 'slug' | 'title'> | null;
 }
 
+/** How long a post save may spend on other posts' missing social cards. */
+const CARDS_CATCH_UP_ON_SAVE_MS = 1000;
+
 /** Listing pages never need the bodies; leaving them out keeps list queries small. */
 const LIST_EXCLUDE = ['markdown', 'html'] as const;
 
@@ -38,6 +42,7 @@ export class PostsService {
     private readonly saver: ContentSaver,
     private readonly search: SearchService,
     private readonly events: ContentEvents,
+    private readonly cards: SocialCardsService,
   ) {}
 
   /** One page of visible posts, newest first; `tagSlug` narrows to one tag. */
@@ -105,13 +110,26 @@ export class PostsService {
     return post?.publishedAt ?? null;
   }
 
-  /** Writes go through the one save of posts and pages (content-saver.ts), as the importer's do. */
-  create(input: ContentInput): Promise<Post> {
-    return this.saver.savePost(null, input);
+  /**
+   * Writes go through the one save of posts and pages (content-saver.ts), as the importer's do.
+   * Then, while the author's request still holds the CPU, the post's social card, and a few other
+   * posts' missing ones (social-cards.service.ts; neither can fail the save).
+   */
+  async create(input: ContentInput): Promise<Post> {
+    const post = await this.saver.savePost(null, input);
+    await this.afterSave(post.id);
+    return post;
   }
 
-  update(id: number, input: ContentInput): Promise<Post> {
-    return this.saver.savePost(id, input);
+  async update(id: number, input: ContentInput): Promise<Post> {
+    const post = await this.saver.savePost(id, input);
+    await this.afterSave(id);
+    return post;
+  }
+
+  private async afterSave(id: number): Promise<void> {
+    await this.cards.refresh(id);
+    await this.cards.catchUp(CARDS_CATCH_UP_ON_SAVE_MS);
   }
 
   async delete(id: number): Promise<void> {

@@ -38,6 +38,8 @@ export function contentInput(body: FormBody): ContentInput {
     navOrder: navOrder === '' ? null : Number(navOrder),
     // Absent (a client that predates the field): the record keeps its summary; empty clears it.
     summary: typeof body?.summary === 'string' ? body.summary.replace(/\r\n/g, '\n') : undefined,
+    // Only the post form has it; absent: the post's replacement card stays as it is.
+    cardImage: typeof body?.cardImage === 'string' ? body.cardImage : undefined,
   };
 }
 

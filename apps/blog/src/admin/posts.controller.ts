@@ -11,6 +11,7 @@ import {
   publicationState,
   type PublicationState,
   RevisionsService,
+  SocialCardsService,
 } from '@app/content';
 
 import { AdminController } from './writes/admin-controller.decorator.js';
@@ -21,7 +22,7 @@ import { notice, saveNotice } from './notices.js';
 import { parsePage } from '../common/page-param.js';
 import { WebmentionSender } from '../webmention/sender.service.js';
 
-const POST_FIELDS = ['title', 'slug', 'markdown', 'summary', 'tags', 'status', 'publishedAt'] as const;
+const POST_FIELDS = ['title', 'slug', 'markdown', 'summary', 'tags', 'status', 'publishedAt', 'cardImage'] as const;
 const FILTERS: PublicationState[] = ['draft', 'published', 'scheduled'];
 
 @AdminController('posts')
@@ -32,6 +33,7 @@ export class AdminPostsController {
     private readonly revisions: RevisionsService,
     private readonly clock: Clock,
     private readonly webmentions: WebmentionSender,
+    private readonly cards: SocialCardsService,
   ) {}
 
   @Get()
@@ -76,7 +78,16 @@ export class AdminPostsController {
   @Get('new')
   @Render('admin/post-edit')
   create() {
-    return this.editor(null, { title: '', slug: '', markdown: '', summary: '', tags: '', status: 'draft', publishedAt: '' });
+    return this.editor(null, {
+      title: '',
+      slug: '',
+      markdown: '',
+      summary: '',
+      tags: '',
+      status: 'draft',
+      publishedAt: '',
+      cardImage: '',
+    });
   }
 
   @Post('new')
@@ -97,7 +108,9 @@ export class AdminPostsController {
   @Render('admin/post-edit')
   async edit(@Param('id', ParseIntPipe) id: number, @Query('notice') key: unknown) {
     const post = await this.find(id);
+    const card = await this.cards.imageFor(post);
     return {
+      card: card && { url: card.url, replaced: post.cardImageId !== null },
       ...this.editor(post, {
         title: post.title,
         slug: post.slug,
@@ -109,6 +122,7 @@ export class AdminPostsController {
         status: post.status,
         publishedAt: toDateInput(post.publishedAt),
         summary: post.summary,
+        cardImage: post.cardImageId !== null && card ? card.url : '',
       }),
       notice: notice(key),
     };

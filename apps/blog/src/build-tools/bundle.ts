@@ -24,6 +24,9 @@ const EXTERNAL = [
   'argon2',
   // Native (libvips), loaded on the first upload only; its platform package is resolved at run time.
   'sharp',
+  // Social cards, loaded on the first card only: resvg is native, satori carries its WASM.
+  'satori',
+  '@resvg/resvg-js',
   // Loaded lazily and only when configured (SECRET_*): its protobuf files are read at run time.
   '@google-cloud/secret-manager',
   '@google-cloud/storage',

@@ -33,6 +33,8 @@ export interface AppConfig {
    * instances on loopback can talk. Private, link-local and other addresses stay refused.
    */
   readonly webmentionAllowLoopback: boolean;
+  /** How long a social card's render may take before the save goes on without it. */
+  readonly socialCardTimeoutMs: number;
 }
 
 export type MediaStoreConfig = { kind: 'folder'; path: string } | { kind: 'gcs'; bucket: string; prefix: string };
@@ -120,6 +122,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   // Why refused outright: in production a loopback fetch reaches the instance itself and the
   // Litestream metrics port; the switch exists for two test instances on one machine only.
   if (allowLoopback && production) problems.push('WEBMENTION_ALLOW_LOOPBACK is for tests only and is refused in production.');
+  const cardRaw = get('SOCIAL_CARD_TIMEOUT_MS') ?? '5000';
+  if (!/^\d+$/.test(cardRaw) || Number(cardRaw) < 1 || Number(cardRaw) > 60_000)
+    problems.push('SOCIAL_CARD_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000.');
 
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
@@ -140,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     mediaStore,
     mediaCacheBytes: Number(cacheRaw) * 1024 * 1024,
     webmentionAllowLoopback: allowLoopback,
+    socialCardTimeoutMs: Number(cardRaw),
   });
 }
 

@@ -9,6 +9,7 @@ export const migrationNames = [
   'Migration20261202071621_media_store',
   'Migration20261202105824_media_refused',
   'Migration20261202111300_path_redirects',
+  'Migration20261202150000_social_card',
   'Migration20261202151000_webmention',
   'Migration20261202152000_post_summary',
 ];
@@ -34,6 +35,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261202111300_path_redirects',
       class: (await import('./Migration20261202111300_path_redirects.js')).Migration20261202111300_path_redirects,
+    },
+    {
+      name: 'Migration20261202150000_social_card',
+      class: (await import('./Migration20261202150000_social_card.js')).Migration20261202150000_social_card,
     },
     {
       name: 'Migration20261202151000_webmention',

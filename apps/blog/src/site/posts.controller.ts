@@ -5,6 +5,7 @@ import {
   PostsService,
   postUrl,
   type ShownMentions,
+  SocialCardsService,
   ViewCounterService,
   type WebmentionKind,
   WebmentionsService,
@@ -13,7 +14,7 @@ import {
 import { RedirectException } from '../common/redirect.exception.js';
 import { showsPost } from './page-cache.middleware.js';
 import { SiteContextService } from '../views/site-context.service.js';
-import { jsonLd, pageMeta, postCard } from './view-models.js';
+import { jsonLd, pageImage, pageMeta, postCard } from './view-models.js';
 import { WEBMENTION_PATH } from './webmention.controller.js';
 
 @Controller('posts')
@@ -23,6 +24,7 @@ export class PostsController {
     private readonly site: SiteContextService,
     private readonly views: ViewCounterService,
     private readonly webmentions: WebmentionsService,
+    private readonly cards: SocialCardsService,
   ) {}
 
   @Get(':slug')
@@ -39,11 +41,12 @@ export class PostsController {
     // The count as of the last flush, not live: the page stays cached until the shown counts move.
     // Approved mentions are read on render only: the page cache holds the result, and approving or
     // removing one is a content change that drops it.
-    const [site, neighbours, counts, mentions] = await Promise.all([
+    const [site, neighbours, counts, mentions, card] = await Promise.all([
       this.site.get(),
       this.posts.neighbours(post),
       this.views.shown(),
       this.webmentions.shownFor(post.id),
+      this.cards.imageFor(post),
     ]);
     const url = `${site.url}${postUrl(post.slug)}`;
     const endpoint = `${site.url}${WEBMENTION_PATH}`;
@@ -58,6 +61,7 @@ export class PostsController {
         webmention: endpoint,
         publishedTime: post.publishedAt?.toISOString(),
         modifiedTime: post.updatedAt.toISOString(),
+        image: pageImage(site.url, card, post.title),
         jsonLd: jsonLd({
           '@context': 'https://schema.org',
           '@type': 'BlogPosting',
@@ -74,6 +78,7 @@ export class PostsController {
               .map((t) => t.name)
               .join(', ') || undefined,
           wordCount: post.wordCount,
+          image: card ? `${site.url}${card.url}` : undefined,
         }),
       }),
       post: {

@@ -1,4 +1,4 @@
-import { type ListedPost, type Post, postUrl, type SiteSettings, tagUrl } from '@app/content';
+import { type CardImage, type ListedPost, type Post, postUrl, type SiteSettings, tagUrl } from '@app/content';
 
 /** Plain objects for the templates: no entities, no lazy collections, URLs from @app/content's one owner. */
 export interface PostCard {
@@ -28,6 +28,17 @@ export interface PageMeta {
   jsonLd?: string;
   /** The Webmention endpoint a post page advertises (absolute). */
   webmention?: string;
+  /** og:image / twitter:image (a post's social card); absent: none, and twitter:card stays `summary`. */
+  image?: PageImage;
+}
+
+export interface PageImage {
+  /** Absolute. */
+  url: string;
+  width: number | null;
+  height: number | null;
+  type: string;
+  alt: string;
 }
 
 export function postCard(post: ListedPost | Post): PostCard {
@@ -87,4 +98,9 @@ export function pagination(
     previousUrl: page > 1 ? url(page - 1) : null,
     nextUrl: page < totalPages ? url(page + 1) : null,
   };
+}
+
+/** A social card as the page's og:image: absolute, described by the post's title. */
+export function pageImage(siteUrl: string, card: CardImage | null, alt: string): PageImage | undefined {
+  return card ? { url: `${siteUrl}${card.url}`, width: card.width, height: card.height, type: card.type, alt } : undefined;
 }

@@ -28,4 +28,4 @@ export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedir
 export { WEBMENTION_KINDS, type WebmentionKind } from './webmention.entity.js';
 export { POST_STATUSES, readerExcerpt } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';
-export type { RenditionInfo } from './media.entity.js';
+export type { MediaPurpose, RenditionInfo } from './media.entity.js';

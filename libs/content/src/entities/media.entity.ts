@@ -1,5 +1,7 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
+export type MediaPurpose = 'social-card';
+
 /** One resized copy of an image, stored beside the original (see media/media-keys.ts). */
 export interface RenditionInfo {
   width: number;
@@ -53,6 +55,13 @@ export class Media {
    */
   @Property({ type: 'text', nullable: true })
   refused: string | null = null;
+
+  /**
+   * Null for the author's images. 'social-card': made by the blog (a post's card), kept out of the
+   * media library and deleted once no post names it.
+   */
+  @Property({ type: 'string', length: 20, nullable: true })
+  purpose: MediaPurpose | null = null;
 
   /**
    * Images uploaded before the media store kept their bytes here. The move to the store empties it

@@ -59,6 +59,22 @@ export class Post {
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
+  /**
+   * The generated social card: a Media row (`purpose` 'social-card'). Null until it is made, and
+   * again when what it shows changes (title, date, feature image; content-saver.ts), so that a
+   * stale card is never shown. Derived data: any run of social-cards.service.ts can make it again.
+   */
+  @Property({ type: 'integer', nullable: true })
+  cardId: number | null = null;
+
+  /** What the card was made from: `<site key>:<post key>` (social-card/card-source.ts). */
+  @Property({ type: 'string', length: 80, nullable: true })
+  cardSource: string | null = null;
+
+  /** The author's replacement for the generated card: an uploaded image's id; null: the generated one. */
+  @Property({ type: 'integer', nullable: true })
+  cardImageId: number | null = null;
+
   @ManyToMany(() => Tag, undefined, { owner: true, pivotTable: 'post_tags' })
   tags = new Collection<Tag>(this);
 

@@ -149,3 +149,17 @@ async function reencode(image: Sharp, mime: string, meta: Metadata): Promise<Buf
       return clean.gif().toBuffer();
   }
 }
+
+/**
+ * An image cropped to fill `width` × `height` (centre), as a JPEG: the feature image a social card
+ * embeds (satori takes PNG and JPEG, not WebP or AVIF; a small JPEG keeps the card's SVG small).
+ */
+export async function coverJpeg(data: Buffer, width: number, height: number): Promise<Buffer> {
+  const sharp = await sharpModule();
+  return sharp(data, { limitInputPixels: MAX_PIXELS, animated: false })
+    .rotate()
+    .resize(width, height, { fit: 'cover' })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 82 })
+    .toBuffer();
+}

@@ -98,7 +98,8 @@ export class ExportService {
   }
 
   private async *media(em: EntityManager): AsyncGenerator<ExportedMedia> {
-    const ids = (await em.find(Media, {}, { fields: ['id'], orderBy: { id: 'asc' } })).map((m) => m.id);
+    // Social cards the blog made are left out: the importing blog makes its own.
+    const ids = (await em.find(Media, { purpose: null }, { fields: ['id'], orderBy: { id: 'asc' } })).map((m) => m.id);
     for (const id of ids) {
       em.clear();
       const m = await em.findOne(Media, id, { exclude: ['data'] });
