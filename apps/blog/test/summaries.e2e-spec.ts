@@ -228,7 +228,7 @@ describe('hand-written summaries', () => {
         .replace(/\s+/g, ' ')
         .trim();
     expect(stored.filter((r) => r.summary !== normalized(vectors[Number(r.slug.slice(2))]))).toEqual([]);
-  });
+  }, 180_000); // ~200 published saves, each drawing its social card
 
   it('export → import into an empty blog keeps summaries; an export without them still imports', async () => {
     const exported = await agent.get('/admin/backup/export').expect(200);

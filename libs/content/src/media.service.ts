@@ -250,7 +250,8 @@ export class MediaService {
    */
   async missingOriginals(): Promise<StoredMedia[]> {
     const stored = new Set((await this.store.list()).map((o) => o.key));
-    const rows = await this.em.fork().find(Media, { data: null }, { exclude: ['data'], orderBy: { id: 'asc' } });
+    // Uploads only (purpose null): a generated social card is not exported, so it cannot hold one back.
+    const rows = await this.em.fork().find(Media, { data: null, purpose: null }, { exclude: ['data'], orderBy: { id: 'asc' } });
     return rows.filter((m) => !stored.has(originalKey(m.sha256, extensionOf(m.contentType))));
   }
 
