@@ -6,5 +6,6 @@ export { type AuthenticatedSession, AuthService, type EnsureAdminResult } from '
 export { CSRF_FIELD, CSRF_HEADER, CsrfService } from './csrf.service.js';
 export { FAILURES_PER_CLIENT, LoginThrottle } from './login-throttle.js';
 export { LoginRequiredException, safeNext } from './login-required.exception.js';
+export { secondsToWait } from './rate-limit.js';
 export { readSecret, SecretError, type SecretManagerOptions, type SecretSource } from './secrets.js';
 export { authEntities, User } from './user.entity.js';

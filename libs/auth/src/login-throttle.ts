@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+
+import { secondsToWait } from './rate-limit.js';
 
 /** Failures allowed per client before it must wait. */
 export const FAILURES_PER_CLIENT = 5;
@@ -20,23 +22,13 @@ export class LoginThrottle {
 
   /** Takes one attempt from the client's and everyone's allowance: 0 if allowed, else seconds to wait. */
   async reserve(client: string): Promise<number> {
-    const mine = await this.take(this.perClient, client);
+    const mine = await secondsToWait(this.perClient, client);
     if (mine > 0) return mine;
-    return this.take(this.global, 'all');
+    return secondsToWait(this.global, 'all');
   }
 
   /** The attempt was the right password: it does not count, and the client starts afresh. */
   async succeeded(client: string): Promise<void> {
     await Promise.all([this.perClient.delete(client), this.global.reward('all', 1)]);
-  }
-
-  private async take(limiter: RateLimiterMemory, key: string): Promise<number> {
-    try {
-      await limiter.consume(key, 1);
-      return 0;
-    } catch (rejected) {
-      if (rejected instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
-      throw rejected;
-    }
   }
 }

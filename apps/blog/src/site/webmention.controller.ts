@@ -1,6 +1,8 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+
+import { secondsToWait } from '@app/auth';
 
 import { WebmentionReceiver } from '../webmention/receiver.service.js';
 
@@ -26,7 +28,7 @@ export class WebmentionController {
   @Post()
   async receive(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
-    const wait = (await this.take(this.perClient, req.ip ?? 'unknown')) || (await this.take(this.global, 'all'));
+    const wait = (await secondsToWait(this.perClient, req.ip ?? 'unknown')) || (await secondsToWait(this.global, 'all'));
     if (wait) {
       res.status(429).setHeader('Retry-After', String(wait)).type('text/plain').send('Too many Webmentions: try again later.\n');
       return;
@@ -34,16 +36,5 @@ export class WebmentionController {
     const form = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const outcome = await this.receiver.receive(form.source, form.target);
     res.status(outcome.status).type('text/plain').send(`${outcome.message}\n`);
-  }
-
-  /** 0 if allowed, else the seconds to wait. */
-  private async take(limiter: RateLimiterMemory, key: string): Promise<number> {
-    try {
-      await limiter.consume(key, 1);
-      return 0;
-    } catch (rejected) {
-      if (rejected instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
-      throw rejected;
-    }
   }
 }
