@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import {
-  ADMIN_PASSWORD,
-  cutByAStop,
-  type Instance,
-  killHard,
-  LITESTREAM_BIN,
-  START_SH,
-  startInstance,
-} from './support/container.js';
+import { ADMIN_PASSWORD, type Instance, killHard, LITESTREAM_BIN, START_SH, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
 import { ROOT } from './support/process.js';
-import { inspectDatabase, leaseRaceOrAbsent } from './support/rollout.js';
+import { expectedOfInstances, inspectDatabase } from './support/rollout.js';
 
 const run = promisify(execFile);
 
@@ -207,7 +199,7 @@ describe('the container path against the Cloud Storage stand-in', () => {
   afterAll(async () => {
     for (const instance of running.splice(0)) killHard(instance);
     // Only authenticated, known requests; the only 4xx: the lease read before the first start wrote it.
-    expect(gcs.unexpected((r) => leaseRaceOrAbsent(r) || cutByAStop(r))).toEqual([]);
+    expect(gcs.unexpected(expectedOfInstances)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -249,7 +241,7 @@ describe('when the bucket stops answering', () => {
     // The outage's 503s are injected faults; nothing else may fail. Litestream retries its uploads
     // through the outage, so the kill above can cut one whose body was still being sent (the
     // stand-in reads a body before it answers): a reset from our kill, not from the bucket.
-    expect(gcs.unexpected((r) => leaseRaceOrAbsent(r) || cutByAStop(r))).toEqual([]);
+    expect(gcs.unexpected(expectedOfInstances)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ADMIN_PASSWORD, cutByAStop, type Instance, killHard, startInstance } from './support/container.js';
+import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
 import { ROOT } from './support/process.js';
 import {
+  expectedOfInstances,
   fastLitestreamConfig,
   generationsIn,
   inspectDatabase,
   isLeaseRequest,
-  leaseRaceOrAbsent,
   LEASE_CLI,
   leaseGeneration,
   leaseIn,
@@ -68,7 +68,7 @@ describe('the writer lease at the edges', () => {
   });
   afterAll(async () => {
     // Only authenticated, known requests; the only 4xx: a lease not yet written or a lost race.
-    expect(gcs.unexpected((r) => leaseRaceOrAbsent(r) || cutByAStop(r))).toEqual([]);
+    expect(gcs.unexpected(expectedOfInstances)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });

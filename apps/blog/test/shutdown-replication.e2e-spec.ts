@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ADMIN_PASSWORD, cutByAStop, type Instance, killHard, startInstance } from './support/container.js';
+import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
 import { ROOT } from './support/process.js';
-import { leaseRaceOrAbsent, REPLICA_PATH } from './support/rollout.js';
+import { expectedOfInstances, REPLICA_PATH } from './support/rollout.js';
 
 /**
  * The app's last write (the view counts it flushes after SIGTERM) is shipped by Litestream's own
@@ -27,7 +27,7 @@ describe('shutdown waits for its last write to be replicated', () => {
   });
   afterAll(async () => {
     if (instance) killHard(instance);
-    expect(gcs.unexpected((r) => leaseRaceOrAbsent(r) || cutByAStop(r))).toEqual([]);
+    expect(gcs.unexpected(expectedOfInstances)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ADMIN_PASSWORD, cutByAStop, type Instance, killHard, startInstance } from './support/container.js';
+import { ADMIN_PASSWORD, type Instance, killHard, startInstance } from './support/container.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { HttpAdmin } from './support/http-admin.js';
 import {
+  expectedOfInstances,
   fastLitestreamConfig,
   inspectDatabase,
   isLeaseRequest,
   LEASE_CLI,
-  leaseRaceOrAbsent,
   REPLICA_PATH,
 } from './support/rollout.js';
 
@@ -43,7 +43,7 @@ describe('the write pipeline when the lease moves during replication', () => {
     for (const instance of running.splice(0)) killHard(instance);
   });
   afterAll(async () => {
-    expect(gcs.unexpected((r) => leaseRaceOrAbsent(r) || cutByAStop(r))).toEqual([]);
+    expect(gcs.unexpected(expectedOfInstances)).toEqual([]);
     await gcs.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 import Database from 'better-sqlite3';
 
-import { LITESTREAM_BIN } from './container.js';
+import { cutByAStop, LITESTREAM_BIN } from './container.js';
 import type { GcsStandIn, RecordedRequest } from './gcs-stand-in.js';
 import { ROOT } from './process.js';
 
@@ -52,6 +52,29 @@ export function leaseRaceOrAbsentAt(replicaPath: string): (r: RecordedRequest) =
 
 /** leaseRaceOrAbsentAt for REPLICA_PATH, the path the e2e specs replicate to. */
 export const leaseRaceOrAbsent = leaseRaceOrAbsentAt(REPLICA_PATH);
+
+/**
+ * A create-only write (ifGenerationMatch=0) of a media object answered 412: the same
+ * content-addressed bytes are already there, which gcs-media-store.ts takes as stored. Two
+ * instances drawing the same social card during a handover do this, as does a retried upload.
+ */
+export function mediaAlreadyStored(r: RecordedRequest): boolean {
+  return (
+    r.status === 412 &&
+    r.method === 'POST' &&
+    /[?&]ifGenerationMatch=0(&|$)/.test(r.path) &&
+    /[?&]name=(?:[^&]*%2F)?media%2F[0-9a-f]{64}[.-]/.test(r.path)
+  );
+}
+
+/**
+ * Every answer other than 2xx that instances on REPLICA_PATH cause by following the protocol: the
+ * lease's (leaseRaceOrAbsent), a media object already stored, a Litestream upload cut by its
+ * instance's own stop (cutByAStop). What a spec's `gcs.unexpected()` check declares.
+ */
+export function expectedOfInstances(r: RecordedRequest): boolean {
+  return leaseRaceOrAbsent(r) || mediaAlreadyStored(r) || cutByAStop(r);
+}
 
 export function leaseIn(gcs: GcsStandIn, bucket: string): LeaseContent | null {
   const object = gcs.object(bucket, `${REPLICA_PATH}.writer-lease.json`);
