@@ -81,10 +81,11 @@ describe('the bucket across many cold starts', () => {
       // instance's pruning ran before its SIGTERM.
       const bound = KEEP_GENERATIONS + 2;
       for (const point of curve) expect(point.generations).toBeLessThanOrEqual(bound);
-      const last = curve[curve.length - 1];
-      const biggest = Math.max(...curve.map((c) => c.bytes));
-      expect(biggest).toBeLessThanOrEqual(curve[Math.min(bound, curve.length) - 1].bytes * 1.5);
-      expect(last.objects).toBeLessThanOrEqual(bound * 6);
+      // Once the generations reach their bound, bytes and objects stop growing with the starts (the
+      // objects per generation depend on how many writes a cycle makes, so the bound is measured).
+      const atBound = curve[Math.min(bound, curve.length) - 1];
+      expect(Math.max(...curve.map((c) => c.bytes))).toBeLessThanOrEqual(atBound.bytes * 1.5);
+      expect(Math.max(...curve.map((c) => c.objects))).toBeLessThanOrEqual(atBound.objects * 1.5);
       // The generation the lease names is there, and holds everything acknowledged.
       expect(generationsIn(gcs, bucket)).toContain(leaseIn(gcs, bucket)!.generation);
       const restored = inspectDatabase(await restoreInto(gcs, replicaUrl, join(dir, 'restored', 'blog.db'), 'live'));
