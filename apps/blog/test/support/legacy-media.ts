@@ -16,14 +16,19 @@ export interface LegacyImage {
 /**
  * Turns a migrated database back into what a blog had before the media store: the old `media`
  * table with the bytes inside, and the media migrations not yet run. Returns the open database
- * (for extra changes); the caller closes it.
+ * (for extra changes); the caller closes it. Later migrations that change `media` are undone and
+ * run again too (social cards: media.purpose, and what it added to posts), since the media store's
+ * migration rebuilds the table without their columns.
  */
 export function withLegacyMediaTable(databasePath: string, images: LegacyImage[]): Database.Database {
   const db = new Database(databasePath);
   db.exec(`drop table media;
     create table media (id integer not null primary key autoincrement, filename text not null, content_type text not null, size integer not null, sha256 text not null, width integer null, height integer null, data blob not null, created_at datetime not null);
     create unique index media_sha256_unique on media (sha256);
-    delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused';`);
+    alter table post drop column card_id;
+    alter table post drop column card_source;
+    alter table post drop column card_image_id;
+    delete from mikro_orm_migrations where name like '%media_store' or name like '%media_refused' or name like '%social_card';`);
   const insert = db.prepare(
     'insert into media (id, filename, content_type, size, sha256, width, height, data, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
