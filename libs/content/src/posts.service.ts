@@ -28,9 +28,6 @@ export interface Neighbours {
   next: Pick<Post, 'slug' | 'title'> | null;
 }
 
-/** How long a post save may spend on other posts' missing social cards. */
-const CARDS_CATCH_UP_ON_SAVE_MS = 1000;
-
 /** Listing pages never need the bodies; leaving them out keeps list queries small. */
 const LIST_EXCLUDE = ['markdown', 'html'] as const;
 
@@ -112,8 +109,9 @@ export class PostsService {
 
   /**
    * Writes go through the one save of posts and pages (content-saver.ts), as the importer's do.
-   * Then, while the author's request still holds the CPU, the post's social card, and a few other
-   * posts' missing ones (social-cards.service.ts; neither can fail the save).
+   * Then, while the author's request still holds the CPU, the post's own social card
+   * (social-cards.service.ts; it cannot fail the save). Other posts' missing cards are the
+   * dashboard's to catch up: a save does not pay for them.
    */
   async create(input: ContentInput): Promise<Post> {
     const post = await this.saver.savePost(null, input);
@@ -129,7 +127,6 @@ export class PostsService {
 
   private async afterSave(id: number): Promise<void> {
     await this.cards.refresh(id);
-    await this.cards.catchUp(CARDS_CATCH_UP_ON_SAVE_MS);
   }
 
   async delete(id: number): Promise<void> {

@@ -47,7 +47,7 @@ function formatDate(date: Date, language: string): string {
  * When: right after the author's save of the post (`refresh`), while that request holds the CPU
  * (Cloud Run gives none between requests), bounded by `timeoutMs`; and, for published posts that
  * have none or a stale one (after an upgrade, an import, a new site name), a few at a time within
- * a small budget on the author's requests (`catchUp`: the dashboard and each post save), never at
+ * a small budget on the author's requests (`catchUp`: the dashboard, the author's first stop), never at
  * boot (a cold start would keep its first reader waiting). A render that fails or times out is
  * logged and leaves the post without a card: the save is never failed by it.
  */

@@ -88,7 +88,7 @@ describe(`${CYCLES} scale-to-zero cycles`, () => {
     // Bounded: the second half of the run sets no new high — the last sample holds no more replica
     // objects and no more Litestream generations than the most seen in the first half. (Bytes grow
     // with the saved posts themselves, and so do the media objects beside the replica: a social card
-    // per post, the dashboard and saves drawing those of the seeded posts. Reported, not bounded.)
+    // per post, the dashboard drawing those of the seeded posts. Reported, not bounded.)
     const half = samples.filter((x) => x.label !== 'start' && Number(x.label.replace('cycle ', '')) <= CYCLES / 2);
     const firstHalf = {
       objects: Math.max(...replicaObjects.slice(1, half.length + 1)),
