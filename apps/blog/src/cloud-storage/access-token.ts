@@ -42,6 +42,17 @@ export async function accessToken(deadline: number): Promise<string> {
   return cached.token;
 }
 
+/**
+ * Points google-auth-library (inside @google-cloud/storage, the media store's client) at the
+ * metadata server by the same rule, without its detection ping. Why: off Cloud Run's residency
+ * checks the library gives that ping 3 s, and a loaded instance that missed it concluded "no
+ * credentials" for the client's whole life — every later call failed or went out without a token
+ * (CI saw the bucket's 401s on social-card uploads; gcs-credentials.e2e-spec.ts).
+ */
+export function pinMetadataServerForClients(): void {
+  if (fromMetadataServer()) process.env.METADATA_SERVER_DETECTION ??= 'assume-present';
+}
+
 function fromMetadataServer(): boolean {
   const env = process.env;
   if (env.GOOGLE_APPLICATION_CREDENTIALS) return false;

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 
+import { pinMetadataServerForClients } from './access-token.js';
+
 type StorageModule = typeof import('@google-cloud/storage');
 export type Bucket = import('@google-cloud/storage').Bucket;
 
@@ -16,6 +18,7 @@ const requireCjs = createRequire(import.meta.url);
  */
 export function openBucket(name: string, timeoutMs: number): Bucket {
   const { Storage } = requireCjs('@google-cloud/storage') as StorageModule;
+  pinMetadataServerForClients();
   // Tests: STORAGE_EMULATOR_HOST is host:port (Litestream's Go client form). The Node client would
   // use it as its base URL without the /storage/v1 prefix; as an endpoint it keeps the real paths
   // — and with useAuthWithCustomEndpoint it still authenticates as in production (Application
