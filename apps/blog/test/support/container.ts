@@ -63,7 +63,12 @@ export async function startInstance(opts: {
   const up = await Promise.race([
     waitForHttp(`${instance.base}/healthz`, opts.readyTimeoutMs ?? 40_000).then(() => true),
     exited.then(() => false),
-  ]);
+  ]).catch((err: unknown) => {
+    // Never returned, so no spec can stop it: a failed start must not outlive the suite (CI once
+    // found such an instance still replicating 17 minutes later).
+    killHard(instance);
+    throw new Error(`instance did not answer /healthz in time:\n${output()}`, { cause: err });
+  });
   if (!up) throw new Error(`instance exited before listening:\n${output()}`);
   return instance;
 }
