@@ -28,6 +28,36 @@ export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<Renditio
 export const mediaUrlPrefix = (id: number): string => `/media/${id}/`;
 
 /**
+ * mediaUrlPrefix as a pattern, the id in group 1: an id as the media route accepts it (no leading
+ * zero, at most 10 digits; `/media/05/x` is a 404). The one parser of media URLs: every reader of
+ * `/media/:id/` below, and featureImageId's pattern, are built from it.
+ */
+export const MEDIA_PREFIX_PATTERN = String.raw`/media/([1-9]\d{0,9})/`;
+
+const MEDIA_PATH = new RegExp(`^${MEDIA_PREFIX_PATTERN}[^/?#]+$`);
+const MEDIA_PREFIXES = new RegExp(MEDIA_PREFIX_PATTERN, 'g');
+
+/**
+ * The image a site-relative path of mediaUrl's or renditionUrl's shape names (`/media/12/a.png`:
+ * nothing before it, a file name after it, no query or fragment), or null.
+ */
+export function mediaIdOf(path: string): number | null {
+  const match = MEDIA_PATH.exec(path);
+  return match ? Number(match[1]) : null;
+}
+
+/** The images a text links to (every `/media/:id/` in it, absolute or not), each once, in order. */
+export const mediaIdsIn = (text: string): number[] => [...new Set([...text.matchAll(MEDIA_PREFIXES)].map((m) => Number(m[1])))];
+
+/** The text with every `/media/:id/` prefix moved to `to(id)`'s; where `to` answers undefined it stays. */
+export function relinkMedia(text: string, to: (id: number) => number | undefined): string {
+  return text.replace(MEDIA_PREFIXES, (all, id: string) => {
+    const moved = to(Number(id));
+    return moved === undefined ? all : mediaUrlPrefix(moved);
+  });
+}
+
+/**
  * The slug a path of postUrl's shape names, or null: what an incoming link (a Webmention's
  * target) points at. The inverse of postUrl; a bad percent-encoding is no post.
  */
