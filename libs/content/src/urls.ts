@@ -12,6 +12,9 @@ export const tagUrl = (slug: string): string => `/tags/${encodeURIComponent(slug
 /** The Atom feed: where an old blog's feed addresses (`/feed/`, `/rss/`) are sent. */
 export const FEED_URL = '/feed.xml';
 
+/** The same posts as JSON Feed. */
+export const JSON_FEED_URL = '/feed.json';
+
 /** Pages live at the root, beside the site's own routes (RESERVED_PAGE_SLUGS keeps them apart). */
 export const pageUrl = (slug: string): string => `/${encodeURIComponent(slug)}`;
 

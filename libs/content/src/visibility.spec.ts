@@ -1,6 +1,6 @@
 import { isPublishedAnyDate, postsPublishedAnyDate, publicationState, visiblePosts, visiblePostsSql } from './visibility.js';
 import { Post } from './entities/index.js';
-import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs);
