@@ -1,5 +1,5 @@
 import { featureImageId } from './social-card/card-source.js';
-import { mediaIdOf, mediaIdsIn, mediaUrl, relinkMedia, renditionUrl } from './urls.js';
+import { mediaIdOf, mediaIdOfSegment, mediaIdsIn, mediaUrl, relinkMedia, renditionUrl } from './urls.js';
 
 describe('the media URL parser', () => {
   it('reads the id of a path of mediaUrl’s or renditionUrl’s shape, and nothing else', () => {
@@ -20,6 +20,13 @@ describe('the media URL parser', () => {
     ]) {
       expect([other, mediaIdOf(other)]).toEqual([other, null]);
     }
+  });
+
+  it('reads the media route’s id segment by the same rule', () => {
+    expect(mediaIdOfSegment('12')).toBe(12);
+    expect(mediaIdOfSegment('1234567890')).toBe(1234567890);
+    for (const other of ['0', '012', '12345678901', '1e3', ' 12', '12 ', '-1', ''])
+      expect([other, mediaIdOfSegment(other)]).toEqual([other, null]);
   });
 
   it('finds every image a text links to, absolute or not, each once', () => {

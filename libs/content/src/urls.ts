@@ -30,12 +30,19 @@ export const renditionUrl = (m: Pick<Media, 'id' | 'filename'>, r: Pick<Renditio
 /** The prefix every URL of one image starts with, whatever its file name: what an import rewrites. */
 export const mediaUrlPrefix = (id: number): string => `/media/${id}/`;
 
+/** A media id as URLs write it: no leading zero, at most 10 digits (`/media/05/x` names nothing). */
+const MEDIA_ID = String.raw`[1-9]\d{0,9}`;
+const WHOLE_MEDIA_ID = new RegExp(`^${MEDIA_ID}$`);
+
+/** The id the media route's `:id` segment names, or null (then the route answers 404). */
+export const mediaIdOfSegment = (segment: string): number | null => (WHOLE_MEDIA_ID.test(segment) ? Number(segment) : null);
+
 /**
- * mediaUrlPrefix as a pattern, the id in group 1: an id as the media route accepts it (no leading
- * zero, at most 10 digits; `/media/05/x` is a 404). The one parser of media URLs: every reader of
- * `/media/:id/` below, and featureImageId's pattern, are built from it.
+ * mediaUrlPrefix as a pattern, the id in group 1. The one parser of media URLs: every reader of
+ * `/media/:id/` below, and featureImageId's pattern, are built from it (and the route's id check
+ * from MEDIA_ID).
  */
-export const MEDIA_PREFIX_PATTERN = String.raw`/media/([1-9]\d{0,9})/`;
+export const MEDIA_PREFIX_PATTERN = `/media/(${MEDIA_ID})/`;
 
 const MEDIA_PATH = new RegExp(`^${MEDIA_PREFIX_PATTERN}[^/?#]+$`);
 const MEDIA_PREFIXES = new RegExp(MEDIA_PREFIX_PATTERN, 'g');
