@@ -9,14 +9,15 @@ const LIB_INSIDES = { group: ['**/libs/*/src/*', '@app/*/*'], message: 'Import f
  * sibling feature (README "Where things are" draws the map).
  *   entry points:   cli/ (app commands), build-tools/ (run by the build)
  *   features:       admin/, site/, errors/, health/
- *   services:       bootstrap/, durability/, webmention/
- *   infrastructure: common/, config/, database/, logging/, migrations/, views/, paths.ts
+ *   services:       bootstrap/, durability/, media/ (the media store), webmention/
+ *   infrastructure: cloud-storage/, common/, config/, database/, logging/, migrations/, views/, paths.ts
  * The root files (main.ts, app.module.ts, app.setup.ts) put it all together and import anything.
  */
 const APP = 'apps/blog/src';
 const ENTRY = ['cli', 'build-tools'];
 const FEATURES = ['admin', 'site', 'errors', 'health'];
-const SERVICES = ['bootstrap', 'durability', 'webmention'];
+const SERVICES = ['bootstrap', 'durability', 'media', 'webmention'];
+const INFRASTRUCTURE = ['cloud-storage', 'common', 'config', 'database', 'logging', 'migrations', 'views'];
 
 /** A relative import that climbs out of its folder into one of `folders`. */
 const into = (folders, why) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message: why });
@@ -43,8 +44,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [LIB_INSIDES] }],
     },
   },
-  // The libs are below the app: they never import it. (Their specs may use the app's database
-  // harness, database/testing/: the real migrations on an in-memory SQLite.)
+  // The libs are below the app: they never import it. (Their specs may use the app's test harness,
+  // apps/blog/test/support/content-on-sqlite.ts: the real migrations on an in-memory SQLite.)
   {
     files: ['libs/**/*.ts'],
     ignores: ['libs/**/*.spec.ts'],
@@ -59,8 +60,10 @@ export default tseslint.config(
   ...FEATURES.map((f) =>
     arrows(f, [...ENTRY, ...others(FEATURES, f), 'bootstrap'], 'A feature never imports another feature or an entry point.'),
   ),
-  ...SERVICES.map((f) => arrows(f, [...ENTRY, ...FEATURES, ...others(SERVICES, f)], 'A service never imports a feature.')),
-  ...['common', 'config', 'database', 'logging', 'migrations', 'views'].map((f) =>
+  ...SERVICES.map((f) =>
+    arrows(f, [...ENTRY, ...FEATURES, ...others(SERVICES, f)], 'A service never imports a feature or another service.'),
+  ),
+  ...INFRASTRUCTURE.map((f) =>
     arrows(f, [...ENTRY, ...FEATURES, ...SERVICES], 'Infrastructure never imports the folders above it.'),
   ),
 );

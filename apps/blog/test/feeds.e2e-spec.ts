@@ -57,4 +57,25 @@ describe('feeds', () => {
     expect(feed.items[0].content_html).toContain('<h2 id="heading">');
     expect(feed.items[0].url).toBe(`${SITE_URL}/posts/newer-em`);
   });
+
+  it('is linked from every page of the site (error pages too), and each feed names its own address', async () => {
+    for (const [path, status] of [
+      ['/', 200],
+      ['/posts/older', 200],
+      ['/posts/not-here', 404],
+    ] as const) {
+      const page = (await request(t.server).get(path).expect(status)).text;
+      expect(page).toMatch(/<link rel="alternate" type="application\/atom\+xml" title="[^"]+" href="\/feed\.xml">/);
+      expect(page).toMatch(/<link rel="alternate" type="application\/feed\+json" title="[^"]+" href="\/feed\.json">/);
+      expect(page).toContain('<a href="/feed.xml">Atom feed</a> · <a href="/feed.json">JSON feed</a>');
+    }
+    const atom = new XMLParser({ ignoreAttributes: false }).parse(
+      (await request(t.server).get('/feed.xml').expect(200)).text,
+    ) as {
+      feed: { link: { '@_rel'?: string; '@_href': string }[] };
+    };
+    expect(atom.feed.link.find((l) => l['@_rel'] === 'self')?.['@_href']).toBe(`${SITE_URL}/feed.xml`);
+    const json = JSON.parse((await request(t.server).get('/feed.json').expect(200)).text) as { feed_url: string };
+    expect(json.feed_url).toBe(`${SITE_URL}/feed.json`);
+  });
 });

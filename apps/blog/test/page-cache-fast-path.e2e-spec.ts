@@ -164,7 +164,17 @@ describe.each([
 
     // Even a page stored under such a URL (the cache never stores one) is not answered here.
     const planted = new CachedPage('text/html; charset=utf-8', Buffer.from('<p>planted</p>'), undefined);
-    for (const path of ['/admin', '/admin/posts', '/ADMIN/settings', '/static/css/site.css', '/media/1/x.png', '/healthz']) {
+    for (const path of [
+      '/admin',
+      '/admin/posts',
+      '/ADMIN/settings',
+      '/static/css/site.css',
+      '/Static/css/site.css',
+      '/media/1/x.png',
+      '/MEDIA/1/x.png?w=1',
+      '/healthz',
+      '/HealthZ?probe',
+    ]) {
       cache.store(path, planted, cache.currentGeneration);
       expect([path, (await get(path)).fast]).toEqual([path, 0]);
     }

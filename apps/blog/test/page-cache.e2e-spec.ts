@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import request from 'supertest';
 
-import { PageCache } from '../src/site/page-cache.service.js';
+import { CachedPage, PageCache } from '../src/site/page-cache.service.js';
 import { daysAgo, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('page cache, ETags, compression and fingerprinted assets', () => {
@@ -104,6 +104,22 @@ describe('page cache, ETags, compression and fingerprinted assets', () => {
     expect(missing.headers['cache-control']).toBe('no-store');
     await request(t.server).get('/healthz').expect(200);
     expect(cache.stats().entries).toBe(0);
+  });
+
+  it('never answers the admin, static files, media or health checks from memory, in any letter case', async () => {
+    // Express routes paths case-insensitively: /ADMIN/login is the admin's login page.
+    const login = await request(t.server).get('/ADMIN/login').expect(200);
+    expect(login.text).toContain('name="password"');
+    // Even a page stored under such a URL (the cache never stores one) is not sent: the same rule
+    // as the fast path's (page-cache-fast-path.e2e-spec.ts), which answers before this middleware.
+    const planted = new CachedPage('text/html; charset=utf-8', Buffer.from('<p>planted</p>'), undefined);
+    for (const path of ['/ADMIN/login', '/Admin/login?next=%2Fadmin', '/Static/css/site.css', '/MEDIA/1/x.png', '/HealthZ']) {
+      cache.clear();
+      cache.store(path, planted, cache.currentGeneration);
+      const res = await request(t.server).get(path);
+      expect([path, res.text]).not.toEqual([path, '<p>planted</p>']);
+    }
+    cache.clear();
   });
 
   it('keeps a flood of distinct URLs within its memory bound, dropping the least recently used', async () => {

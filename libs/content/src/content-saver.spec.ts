@@ -1,4 +1,4 @@
-import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 import { type ContentChange, ContentEvents } from './content-events.js';
 import { ContentSaver, type PostDraft } from './content-saver.js';
 import { Media, Page, Post, Revision, SlugRedirect } from './entities/index.js';

@@ -12,6 +12,7 @@ import { SearchService } from './search.service.js';
 import { featureImageId } from './social-card/card-source.js';
 import { slugify, uniqueSlug } from './slug.js';
 import { TagsService } from './tags.service.js';
+import { mediaIdOf } from './urls.js';
 import { publicationDate } from './visibility.js';
 
 /**
@@ -69,13 +70,6 @@ export interface PostWrite {
   refusedRedirects: string[];
 }
 
-/**
- * The one save of posts and pages, for the editor and the importer alike: input → render (with
- * the stored facts of the images it shows) → slug, and for posts the redirects from old slugs →
- * revision → search index. The editor calls `savePost`/`savePage` (its own transaction, rendering
- * before it so the write lock is held only for the write); the importer calls `render` and
- * `writePost`/`writePage` inside its one transaction for the whole file.
- */
 /** Whether what a post's social card shows (title, date, feature image) is unchanged. */
 function sameCardInputs(before: { title: string; publishedAt: Date | null; featureId: number | null }, post: Post): boolean {
   return (
@@ -85,6 +79,13 @@ function sameCardInputs(before: { title: string; publishedAt: Date | null; featu
   );
 }
 
+/**
+ * The one save of posts and pages, for the editor and the importer alike: input → render (with
+ * the stored facts of the images it shows) → slug, and for posts the redirects from old slugs →
+ * revision → search index. The editor calls `savePost`/`savePage` (its own transaction, rendering
+ * before it so the write lock is held only for the write); the importer calls `render` and
+ * `writePost`/`writePage` inside its one transaction for the whole file.
+ */
 @Injectable()
 export class ContentSaver {
   constructor(
@@ -205,8 +206,8 @@ export class ContentSaver {
   private async cardImageId(value: string): Promise<number | null> {
     const text = value.trim();
     if (!text) return null;
-    const id = /^(?:https?:\/\/[^/]+)?\/media\/([1-9]\d{0,9})\/[^/?#]+$/.exec(text)?.[1];
-    const media = id ? await this.media.findById(Number(id)) : null;
+    const id = mediaIdOf(text.replace(/^https?:\/\/[^/]+/, ''));
+    const media = id === null ? null : await this.media.findById(id);
     if (!media || media.purpose !== null) {
       throw new ContentValidationError(
         'The social card image must be the address of an image from the media library (/media/…), or empty for the generated card.',

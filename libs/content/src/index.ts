@@ -74,7 +74,17 @@ export { type CardFontFile, type CardManifest, SOCIAL_CARD_OPTIONS, type SocialC
 export { CARD_COLOURS, CARD_HEIGHT, CARD_WIDTH, type CardContent } from './social-card/card-template.js';
 export { renderCard } from './social-card/card-renderer.js';
 export { TagsService, type TagSummary } from './tags.service.js';
-export { mediaUrl, pageUrl, postSlugOfPath, postUrl, renditionUrl, tagUrl } from './urls.js';
+export {
+  FEED_URL,
+  JSON_FEED_URL,
+  mediaIdOfSegment,
+  mediaUrl,
+  pageUrl,
+  postSlugOfPath,
+  postUrl,
+  renditionUrl,
+  tagUrl,
+} from './urls.js';
 export { type ShownCounts, ViewCounterService } from './view-counter.service.js';
 export { isVisible, publicationState, type PublicationState } from './visibility.js';
 export { WRITE_GATE, type WriteGate } from './write-gate.js';

@@ -16,7 +16,7 @@ import { hashOfKey, originalKey, renditionKey } from './media/media-keys.js';
 import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { slugify } from './slug.js';
-import { mediaUrl, renditionFilename } from './urls.js';
+import { mediaIdsIn, mediaUrl, mediaUrlPrefix, renditionFilename } from './urls.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -267,7 +267,7 @@ export class MediaService {
 
   /** The facts the renderer needs about the uploaded images a text links to. */
   async imagesIn(markdown: string, em: EntityManager = this.em): Promise<ImageLookup> {
-    const ids = [...new Set([...markdown.matchAll(/\/media\/([1-9]\d{0,9})\//g)].map((m) => Number(m[1])))];
+    const ids = mediaIdsIn(markdown);
     if (ids.length === 0) return new Map();
     const rows = await em.find(Media, { id: { $in: ids } }, { fields: ['id', 'filename', 'width', 'height', 'renditions'] });
     return new Map(
@@ -470,7 +470,7 @@ export class MediaService {
    * Markdown now that its facts changed (their text, dates and revisions stay as they are).
    */
   private async renderUsersAgain(em: EntityManager, id: number): Promise<void> {
-    const needle = { $like: `%/media/${id}/%` };
+    const needle = { $like: `%${mediaUrlPrefix(id)}%` };
     for (const kind of [Post, Page] as const) {
       const rows: { id: number; markdown: string; html: string }[] = await em.find(
         kind as typeof Post,
@@ -491,7 +491,7 @@ export class MediaService {
   }
 
   private async uses(id: number): Promise<MediaUse[]> {
-    const needle = { $like: `%/media/${id}/%` };
+    const needle = { $like: `%${mediaUrlPrefix(id)}%` };
     const [posts, pages] = await Promise.all([
       // A post whose social card is this image uses it too.
       this.em.find(

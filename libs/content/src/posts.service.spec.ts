@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 
-import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 import { ContentNotFoundError, ContentValidationError } from './errors.js';
 import { PostsService } from './posts.service.js';
 import { RevisionsService } from './revisions.service.js';

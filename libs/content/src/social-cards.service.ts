@@ -11,6 +11,7 @@ import { renderCard } from './social-card/card-renderer.js';
 import { cardSource, featureImageId, siteKey } from './social-card/card-source.js';
 import { CARD_HEIGHT, CARD_WIDTH, FEATURE_SIZE } from './social-card/card-template.js';
 import { mediaUrl } from './urls.js';
+import { isPublishedAnyDate, postsPublishedAnyDate } from './visibility.js';
 import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 /** What `og:image` shows for a post: the author's replacement, else the generated card. */
@@ -94,8 +95,7 @@ export class SocialCardsService {
         const next = await this.em.fork().findOne(
           Post,
           {
-            status: 'published',
-            publishedAt: { $ne: null },
+            ...postsPublishedAnyDate,
             // None yet, or made for another site name, language or template.
             $or: [{ cardId: null }, { cardSource: null }, { $not: { cardSource: { $like: `${site}:%` } } }],
             ...(tried.size > 0 ? { id: { $nin: [...tried] } } : {}),
@@ -133,7 +133,7 @@ export class SocialCardsService {
     const post = await this.em.fork().findOne(Post, id, {
       fields: ['id', 'slug', 'title', 'markdown', 'status', 'publishedAt', 'updatedAt', 'cardId', 'cardSource'],
     });
-    if (!post || post.status !== 'published' || !post.publishedAt) return 'none';
+    if (!post || !isPublishedAnyDate(post)) return 'none';
     const site = await this.settings.get();
     const featureId = featureImageId(post.markdown);
     const source = cardSource(siteKey(site), { title: post.title, publishedAt: post.publishedAt, featureId });
@@ -146,7 +146,7 @@ export class SocialCardsService {
     const png = await this.withinBound(async () => {
       const feature = featureId === null ? null : await this.featureDataUri(featureId);
       return renderCard(
-        { title: post.title, siteName: site.title, date: formatDate(post.publishedAt!, site.language), feature },
+        { title: post.title, siteName: site.title, date: formatDate(post.publishedAt, site.language), feature },
         this.options.assetsDir,
       );
     });

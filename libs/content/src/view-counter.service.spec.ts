@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 
-import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 import { PostsService } from './posts.service.js';
 import { SHOWN_COUNTS_EVERY_MS, ViewCounterService } from './view-counter.service.js';
 

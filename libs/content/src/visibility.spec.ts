@@ -1,6 +1,6 @@
-import { publicationState, visiblePosts, visiblePostsSql } from './visibility.js';
+import { isPublishedAnyDate, postsPublishedAnyDate, publicationState, visiblePosts, visiblePostsSql } from './visibility.js';
 import { Post } from './entities/index.js';
-import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs);
@@ -23,6 +23,7 @@ describe('the publication rule', () => {
           ['due', 'published', at(-1000)],
           ['now', 'published', NOW],
           ['later', 'published', at(1000)],
+          ['undated', 'published', null],
         ];
         for (const [slug, status, publishedAt] of rows) {
           const post = new Post(slug, slug, 'x');
@@ -47,6 +48,15 @@ describe('the publication rule', () => {
         );
         expect(orm).toEqual(['due', 'now']);
         expect(raw).toEqual(orm);
+        expect(one.map((p) => p.slug)).toEqual(orm);
+      });
+    });
+
+    it('has one form of "published, any date" (scheduled included, undated not): the ORM filter and one post agree', async () => {
+      await db.run(async () => {
+        const orm = (await db.em.find(Post, postsPublishedAnyDate, { orderBy: { slug: 'asc' } })).map((p) => p.slug);
+        const one = (await db.em.find(Post, {}, { orderBy: { slug: 'asc' } })).filter((p) => isPublishedAnyDate(p));
+        expect(orm).toEqual(['due', 'later', 'now']);
         expect(one.map((p) => p.slug)).toEqual(orm);
       });
     });

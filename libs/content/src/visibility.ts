@@ -38,6 +38,16 @@ export function postsIn(state: PublicationState, now: Date): FilterQuery<Post> {
 export const visiblePosts = (now: Date): FilterQuery<Post> => postsIn('published', now);
 
 /**
+ * Published with a date, whether it has come or not (visible or scheduled): what is prepared for
+ * readers ahead of its time, as the social card a scheduled post will be shared with.
+ */
+export const isPublishedAnyDate = <T extends Dated>(post: T): post is T & { publishedAt: Date } =>
+  post.status === 'published' && post.publishedAt !== null;
+
+/** isPublishedAnyDate as an ORM filter. */
+export const postsPublishedAnyDate = { status: 'published', publishedAt: { $ne: null } } as const satisfies FilterQuery<Post>;
+
+/**
  * The same rule as SQL over the `post` table aliased `alias`, with its parameter (dates are
  * stored as epoch milliseconds).
  */

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { Feed } from 'feed';
 import Handlebars from 'handlebars';
 
-import { PostsService, postUrl, tagUrl } from '@app/content';
+import { FEED_URL, JSON_FEED_URL, PostsService, postUrl, tagUrl } from '@app/content';
 
 import { type SiteContext, SiteContextService } from '../views/site-context.service.js';
 
@@ -15,13 +15,13 @@ export class FeedsController {
     private readonly site: SiteContextService,
   ) {}
 
-  @Get('feed.xml')
+  @Get(FEED_URL)
   @Header('Content-Type', 'application/atom+xml; charset=utf-8')
   async atom(): Promise<string> {
     return (await this.build(asHtml)).atom1();
   }
 
-  @Get('feed.json')
+  @Get(JSON_FEED_URL)
   @Header('Content-Type', 'application/feed+json; charset=utf-8')
   async json(): Promise<string> {
     return (await this.build((text) => text)).json1();
@@ -42,7 +42,7 @@ export class FeedsController {
       language: site.language,
       updated: posts[0]?.updatedAt ?? new Date(0),
       generator: 'Inkstone',
-      feedLinks: { atom: `${site.url}/feed.xml`, json: `${site.url}/feed.json` },
+      feedLinks: { atom: `${site.url}${FEED_URL}`, json: `${site.url}${JSON_FEED_URL}` },
       author,
       copyright: `© ${site.authorName}`,
     });

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Logger, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { MediaService } from '@app/content';
+import { mediaIdOfSegment, MediaService } from '@app/content';
 
 @Controller('media')
 export class MediaController {
@@ -21,8 +21,9 @@ export class MediaController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    if (!/^[1-9]\d{0,9}$/.test(id)) throw new NotFoundException();
-    const ref = await this.media.locate(Number(id), name);
+    const mediaId = mediaIdOfSegment(id);
+    if (mediaId === null) throw new NotFoundException();
+    const ref = await this.media.locate(mediaId, name);
     if (!ref) throw new NotFoundException();
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     res.setHeader('ETag', ref.etag);

@@ -9,11 +9,8 @@ import { isDraining } from '../common/draining.js';
 import { readerSecurityHeaders } from '../common/security-headers.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { preferredEncoding } from './page-cache.encoding.js';
-import { isServable, PUBLIC_CACHE_CONTROL } from './page-cache.middleware.js';
+import { isServable, neverCached, PUBLIC_CACHE_CONTROL } from './page-cache.middleware.js';
 import { type CachedPage, type Encoding, PageCache } from './page-cache.service.js';
-
-/** Never answered here, whatever the cache holds (Express matches paths case-insensitively). */
-const NEVER = /^\/(admin|static|media|healthz)([/?#]|$)/i;
 
 interface Prepared {
   notModified: OutgoingHttpHeaders;
@@ -75,7 +72,7 @@ export class PageCacheFastPath {
 
   private tryAnswer(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !url || NEVER.test(url)) return false;
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !url || neverCached(url)) return false;
     const cookie = req.headers.cookie;
     if (cookie?.includes(`${this.options!.sessionCookie}=`)) return false;
     const page = this.cache.peek(url);

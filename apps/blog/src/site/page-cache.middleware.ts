@@ -11,8 +11,15 @@ import { CachedPage, type PageCache } from './page-cache.service.js';
  */
 export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=60';
 
-/** Paths whose responses are never cached here: the author's, health checks, and files with their own caching. */
-const UNCACHED = /^\/(admin|static|media|healthz)(\/|$)/;
+const NEVER_CACHED = /^\/(admin|static|media|healthz)([/?#]|$)/i;
+
+/**
+ * Whether a path (or a whole request URL, query included) is never cached nor answered from the
+ * cache: the author's pages, health checks, and files with their own caching. Any letter case,
+ * as Express routes it (`/ADMIN/posts` is the admin). The one rule for this middleware and
+ * page-cache.fast-path.ts.
+ */
+export const neverCached = (url: string): boolean => NEVER_CACHED.test(url);
 const CACHEABLE_TYPES = /^(text\/html|text\/plain|application\/(atom\+xml|feed\+json|json|xml)|text\/xml)/;
 
 /**
@@ -47,7 +54,7 @@ export function isServable(page: CachedPage, views: ViewCounterService): boolean
  */
 export function pageCacheMiddleware(cache: PageCache, views: ViewCounterService) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || UNCACHED.test(req.path)) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || neverCached(req.path)) return next();
     const key = req.originalUrl;
     const generation = cache.currentGeneration;
     cache.get(key).then((page) => {

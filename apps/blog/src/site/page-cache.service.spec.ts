@@ -3,7 +3,7 @@ import { EntityManager } from '@mikro-orm/better-sqlite';
 
 import { ContentEvents, PostsService } from '@app/content';
 
-import { contentOnSqlite, type ContentOnSqlite } from '../database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../test/support/content-on-sqlite.js';
 import { CachedPage, PageCache } from './page-cache.service.js';
 
 const page = (text: string) => new CachedPage('text/html', Buffer.from(text), undefined);

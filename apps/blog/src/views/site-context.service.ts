@@ -1,16 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { ContentEvents, type NavItem, PagesService, SettingsService, type SiteSettings } from '@app/content';
+import {
+  ContentEvents,
+  FEED_URL,
+  JSON_FEED_URL,
+  type NavItem,
+  PagesService,
+  SettingsService,
+  type SiteSettings,
+} from '@app/content';
 
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 
-/** What every page's layout needs: settings, the menu and the canonical origin. */
+/** What every page's layout needs: settings, the menu, the canonical origin and the feeds' addresses. */
 export interface SiteContext extends SiteSettings {
   url: string;
   nav: NavItem[];
   year: number;
+  feeds: typeof FEEDS;
 }
+
+const FEEDS = { atom: FEED_URL, json: JSON_FEED_URL } as const;
 
 @Injectable()
 export class SiteContextService {
@@ -37,7 +48,7 @@ export class SiteContextService {
 
   /** Used by the error pages, which must render even when the database does not answer. */
   fallback(): SiteContext {
-    return { ...defaultsForErrors, url: this.config.siteUrl, nav: [], year: new Date().getUTCFullYear() };
+    return { ...defaultsForErrors, url: this.config.siteUrl, nav: [], year: new Date().getUTCFullYear(), feeds: FEEDS };
   }
 
   private async load(): Promise<SiteContext> {
@@ -47,6 +58,7 @@ export class SiteContextService {
       url: this.config.siteUrl,
       nav: [...menu, ...settings.navLinks],
       year: new Date().getUTCFullYear(),
+      feeds: FEEDS,
     };
   }
 }

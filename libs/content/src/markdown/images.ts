@@ -1,7 +1,7 @@
 import type { MarkdownIt } from 'markdown-it';
 
 import type { RenditionInfo } from '../entities/index.js';
-import { mediaUrl, renditionUrl } from '../urls.js';
+import { mediaIdOf, mediaUrl, renditionUrl } from '../urls.js';
 
 /** What the renderer needs to know about an uploaded image to write its markup. */
 export interface ImageFacts {
@@ -17,7 +17,6 @@ export type ImageLookup = ReadonlyMap<number, ImageFacts>;
 /** As RENDITION_SIZES (media/image-pipeline.ts): the viewport on phones, the 42rem column beyond. */
 const SIZES = '(max-width: 42rem) 100vw, 42rem';
 const FORMATS = ['avif', 'webp'] as const;
-const MEDIA_URL = /^\/media\/([1-9]\d{0,9})\/[^/?#]+$/;
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -34,7 +33,8 @@ export function responsiveImages(md: MarkdownIt): void {
     const env = (rawEnv ?? {}) as { images?: ImageLookup; imagesSeen?: number };
     const token = tokens[idx];
     const src = String(token.attrGet('src') ?? '');
-    const facts = env.images?.get(Number(MEDIA_URL.exec(src)?.[1]));
+    const id = mediaIdOf(src);
+    const facts = id === null ? undefined : env.images?.get(id);
     if (!facts) return fallback(tokens, idx, options, env, self);
     const first = (env.imagesSeen = (env.imagesSeen ?? 0) + 1) === 1;
     const alt = self.renderInlineAsText(token.children ?? [], options, env);

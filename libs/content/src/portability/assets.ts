@@ -95,6 +95,3 @@ function decodeURIComponentSafe(s: string): string {
     return s;
   }
 }
-
-/** Where a media record is linked from the text before the importer gives it its real id. */
-export const assetUrl = (m: ImportedMedia) => `/media/${m.id}/${encodeURIComponent(m.filename)}`;

@@ -1,8 +1,8 @@
 import type { PostStatus } from '../entities/index.js';
 import type { SiteSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { FEED_URL, pageUrl, postUrl, tagUrl } from '../urls.js';
-import { assetUrl, ImportAssets } from './assets.js';
+import { FEED_URL, mediaUrl, pageUrl, postUrl, tagUrl } from '../urls.js';
+import { ImportAssets } from './assets.js';
 import {
   type ImportBundle,
   type ImportedPage,
@@ -94,7 +94,7 @@ export function readGhostExport(
     if (image) {
       const m = assets.image(image, rules.maxImageBytes);
       if (!m) missing.add(image);
-      return m ? assetUrl(m) : url.replace('__GHOST_URL__', '');
+      return m ? mediaUrl(m) : url.replace('__GHOST_URL__', '');
     }
     const internal = /^__GHOST_URL__(\/[^?#]*?)\/?([?#].*)?$/.exec(url);
     if (!internal) return url;

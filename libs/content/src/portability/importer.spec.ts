@@ -1,4 +1,4 @@
-import { contentOnSqlite, type ContentOnSqlite } from '../../../../apps/blog/src/database/testing/content-on-sqlite.js';
+import { contentOnSqlite, type ContentOnSqlite } from '../../../../apps/blog/test/support/content-on-sqlite.js';
 import { Page, Post, Revision, SlugRedirect } from '../entities/index.js';
 import { PostsService } from '../posts.service.js';
 import { SearchService } from '../search.service.js';

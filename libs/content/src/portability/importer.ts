@@ -11,7 +11,7 @@ import { ContentSaver, RESERVED_PAGE_SLUGS } from '../content-saver.js';
 import { Media, Page, Post, Revision, Setting, SlugRedirect, Tag } from '../entities/index.js';
 import { ContentValidationError } from '../errors.js';
 import { MAX_UPLOAD_BYTES, MediaService, sha256Of, UnsupportedMediaError } from '../media.service.js';
-import { mediaUrlPrefix } from '../urls.js';
+import { relinkMedia } from '../urls.js';
 import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
 import { publicationDate } from '../visibility.js';
@@ -116,11 +116,7 @@ export class ImportService {
           await this.importMedia(em, bundle.source, m, mediaIds, report, written);
           await step();
         }
-        const relink = (markdown: string) =>
-          markdown.replace(/\/media\/(\d+)\//g, (all, id: string) => {
-            const to = mediaIds.get(Number(id));
-            return to === undefined ? all : mediaUrlPrefix(to);
-          });
+        const relink = (markdown: string) => relinkMedia(markdown, (id) => mediaIds.get(id));
         for (const page of pages) {
           await this.importPage(em, page, relink, report.pages);
           em.clear();

@@ -4,8 +4,8 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 
 import { slugify } from '../slug.js';
-import { pageUrl, postUrl } from '../urls.js';
-import { assetUrl, ImportAssets, isImagePath } from './assets.js';
+import { mediaUrl, pageUrl, postUrl } from '../urls.js';
+import { ImportAssets, isImagePath } from './assets.js';
 import { convertShortcodes } from './shortcodes.js';
 import { isMarkdownFile, type SourceFile } from './source-file.js';
 
@@ -114,7 +114,7 @@ export function readMarkdownFolder(files: SourceFile[], source: string, rules: R
       ? (assets.image(`static${path}`, rules.maxImageBytes) ?? assets.image(path.slice(1), rules.maxImageBytes))
       : assets.image(posix.normalize(posix.join(folder, path)), rules.maxImageBytes);
     if (!m) missing.add(path);
-    return m ? assetUrl(m) : url;
+    return m ? mediaUrl(m) : url;
   };
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     if (!isMarkdownFile(file.path)) continue;

@@ -3,8 +3,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PostStatus } from '../entities/index.js';
 import type { SiteSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { FEED_URL, pageUrl, postUrl, tagUrl } from '../urls.js';
-import { assetUrl, ImportAssets, isImagePath } from './assets.js';
+import { FEED_URL, mediaUrl, pageUrl, postUrl, tagUrl } from '../urls.js';
+import { ImportAssets, isImagePath } from './assets.js';
 import {
   type ImportBundle,
   type ImportedPage,
@@ -132,7 +132,7 @@ export function readWordPressExport(
     const original = path.replace(/-\d+x\d+(\.\w+)$/, '$1');
     const m = assets.image(original, MAX_UPLOAD_BYTES) ?? assets.image(path, MAX_UPLOAD_BYTES);
     if (!m) missing.add(path);
-    return m && assetUrl(m);
+    return m && mediaUrl(m);
   };
   const attachment = (id: string) => {
     const a = byId.get(id);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { MEDIA_PREFIX_PATTERN } from '../urls.js';
 import { CARD_COLOURS, CARD_TEMPLATE_VERSION } from './card-template.js';
 
 const hash = (value: unknown, length: number) =>
@@ -18,8 +19,11 @@ export function cardSource(site: string, post: { title: string; publishedAt: Dat
   return `${site}:${hash([post.title, post.publishedAt?.toISOString().slice(0, 10) ?? null, post.featureId], 40)}`;
 }
 
+/** A Markdown image (`![alt](`) whose address starts with `/media/:id/`. */
+const FIRST_UPLOADED_IMAGE = new RegExp(String.raw`!\[[^\]]*\]\(\s*` + MEDIA_PREFIX_PATTERN);
+
 /** The post's feature image: the first uploaded image it shows (how imports keep Ghost's and WordPress's). */
 export function featureImageId(markdown: string): number | null {
-  const match = /!\[[^\]]*\]\(\s*\/media\/([1-9]\d{0,9})\//.exec(markdown);
+  const match = FIRST_UPLOADED_IMAGE.exec(markdown);
   return match ? Number(match[1]) : null;
 }

@@ -11,7 +11,8 @@ export const NOT_CONFIRMED_MESSAGE =
 
 /**
  * A write refused because this instance does not (or can no longer show that it does) hold the
- * writer lease. `after`: found after the write had committed and replicated (see the middleware).
+ * writer lease. `after`: found after the write had committed and replicated (the write
+ * pipeline's second lease check, admin/writes/write-pipeline.interceptor.ts).
  */
 export class WriterLeaseError extends Error {
   override readonly name = 'WriterLeaseError';

@@ -4,13 +4,11 @@ import { join } from 'node:path';
 
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { RequestContext } from '@mikro-orm/core';
-import { type INestApplicationContext, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
 
-import { Clock, ContentModule } from '@app/content';
+import { Clock } from '@app/content';
 
-import { MediaStoreModule } from '../../media/media-store.module.js';
-import { DatabaseModule } from '../database.module.js';
+import { openContent } from '../../src/cli/cli-context.js';
 
 /** @app/content's services on a real SQLite database, in memory, migrated as the app's is. */
 export interface ContentOnSqlite {
@@ -24,22 +22,14 @@ export interface ContentOnSqlite {
 }
 
 /**
- * For unit specs of the content library: the CLI's module set-up (the database module with its
- * migrations, the content module) on `:memory:`, so a spec sees the real schema, FTS5 table
- * included, and nothing outlives it.
+ * For unit specs of the content library (and the app's specs that need it): the CLI's module
+ * set-up (openContent: the database module with its migrations, the media store, the content
+ * module) on `:memory:`, so a spec sees the real schema, FTS5 table included, and nothing outlives it.
  */
 export async function contentOnSqlite(): Promise<ContentOnSqlite> {
   // Images go to a temporary folder (the media store), removed with the context.
   const mediaDir = mkdtempSync(join(tmpdir(), 'inkstone-spec-media-'));
-  @Module({
-    imports: [
-      DatabaseModule.forRoot(':memory:'),
-      MediaStoreModule.forRoot({ kind: 'folder', path: mediaDir }, 1024 * 1024),
-      ContentModule,
-    ],
-  })
-  class SpecModule {}
-  const app = await NestFactory.createApplicationContext(SpecModule, { logger: false, abortOnError: false });
+  const app = await openContent(':memory:', { kind: 'folder', path: mediaDir }, 1024 * 1024, false);
   const em = app.get(EntityManager);
   return {
     get: app.get.bind(app) as INestApplicationContext['get'],
