@@ -317,6 +317,7 @@ describe('Webmention for a post that goes live by its schedule, and for a delete
     const gone = await fetch(source);
     expect(gone.status).toBe(410);
     expect(gone.headers.get('cache-control')).toBe('no-store');
+    expect(await gone.text()).toContain('What was at this address has been deleted.');
     // The receiving blog fetched the source, got the 410 and removed the mention.
     expect(await (await fetch(bPost)).text()).not.toContain('class="mentions"');
     expect(await mentionsOnB()).toBe(0);

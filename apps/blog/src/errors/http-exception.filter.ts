@@ -88,6 +88,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
         title: TITLES[status] ?? 'Error',
         message,
         notFound: status === 404 || status === 410,
+        gone: status === 410,
         meta: { title: `${TITLES[status] ?? 'Error'} · ${site.title}`, noindex: true },
         ...(inAdmin ? { layout: 'admin' } : {}),
       },
