@@ -114,8 +114,10 @@ describe('writing posts in the admin', () => {
     const confirm = await agent.get(`/admin/posts/${id}/delete`).expect(200);
     expect(confirm.text).toContain('Delete the post <strong>Lifecycle post</strong>?');
     await save(`/admin/posts/${id}/delete`, {}).expect(303).expect('Location', '/admin/posts?notice=deleted');
-    await reader().get('/posts/renamed-post').expect(404);
-    await reader().get('/posts/lifecycle-post').expect(404);
+    // Gone, not merely missing (Webmention receivers verify a deletion by the 410), old slug too.
+    await reader().get('/posts/renamed-post').expect(410);
+    await reader().get('/posts/lifecycle-post').expect(410);
+    await reader().get('/posts/never-was').expect(404);
     await agent.get(`/admin/posts/${id}/edit`).expect(404);
   });
 

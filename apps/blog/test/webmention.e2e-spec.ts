@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import { mf2 } from 'microformats-parser';
 
+import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { type BlogInstance, startBlogInstance } from './support/blog-instance.js';
+import { freePort } from './support/process.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Three instances of the built app boot here, on a loaded machine.
 jest.setTimeout(90_000);
@@ -213,6 +216,116 @@ describe('Webmention between two Inkstone instances', () => {
     expect(other.received).toHaveLength(1);
     expect(await editPost(a, idOf(created.location), 'Pointing out', `See [this page](${target}), again.`)).toBe(303);
     expect(other.received).toHaveLength(2);
+  });
+});
+
+/**
+ * The sending blog in this process (its clock can be held, as the visibility specs do), listening
+ * on loopback at its SITE_URL; the receiving one is the built app, as above.
+ */
+describe('Webmention for a post that goes live by its schedule, and for a deleted post', () => {
+  let s: TestApp;
+  let sUrl = '';
+  let admin: Agent;
+  let csrf: string;
+  let b: BlogInstance;
+  const other = new OtherSite();
+  let bPost: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    sUrl = `http://127.0.0.1:${port}`;
+    [s, b] = await Promise.all([startTestApp({ ...LOOPBACK, SITE_URL: sUrl }), startBlogInstance(LOOPBACK), other.start()]);
+    await s.app.listen(port, '127.0.0.1');
+    ({ agent: admin, csrf } = await loggedInAgent(s));
+    expect((await b.admin.createPost('Tide tables', 'High and low water.')).status).toBe(303);
+    bPost = `${b.url}/posts/tide-tables`;
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await Promise.all([s?.close(), b?.stop(), other.stop()]);
+  });
+
+  /** datetime-local, read as UTC by the editor. */
+  const inputDate = (d: Date) => d.toISOString().slice(0, 16);
+  const savePost = (path: string, fields: Record<string, string>) =>
+    admin
+      .post(path)
+      .type('form')
+      .send({ _csrf: csrf, slug: '', tags: '', status: 'published', ...fields });
+  const mentionsOnB = async () => (await (await b.admin.request('GET', '/admin/webmentions')).text()).split(sUrl).length - 1;
+
+  it('a scheduled post sends nothing at its save, and sends once it is live and the author opens the dashboard', async () => {
+    const live = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 2 * 86_400_000);
+    const endpointPage = `${other.url}/with-endpoint`;
+    const saved = await savePost('/admin/posts/new', {
+      title: 'Tomorrow about tides',
+      markdown: `About [the tide tables](${bPost}) and [this page](${endpointPage}).`,
+      publishedAt: inputDate(live),
+    }).expect(303);
+    expect(saved.headers.location).toMatch(/notice=scheduled/);
+    const source = `${sUrl}/posts/tomorrow-about-tides`;
+    expect(await heldIds(b)).toEqual([]);
+    expect(other.received).toEqual([]);
+
+    // The schedule comes (the sending blog's clock held past it): nothing happens by itself…
+    jest.spyOn(s.clock, 'now').mockReturnValue(new Date(live.getTime() + 60_000));
+    expect((await fetch(source)).status).toBe(200);
+    expect(other.received).toEqual([]);
+    // …until the author's next request with the CPU: the dashboard.
+    await admin.get('/admin').expect(200);
+    expect(other.received).toEqual([`${source} ${endpointPage}`]);
+    const held = await heldIds(b);
+    expect(held).toHaveLength(1);
+    expect(await mentionsOnB()).toBeGreaterThan(0);
+    // Sent once: the next visit finds nothing due.
+    await admin.get('/admin').expect(200);
+    expect(other.received).toHaveLength(1);
+
+    await b.admin.request('POST', `/admin/webmentions/${held[0]}/approve`, { _csrf: b.admin.csrf });
+    expect(await (await fetch(bPost)).text()).toContain(`href="${source}"`);
+  });
+
+  it('any author write sends for a post that went live meanwhile', async () => {
+    const now = s.clock.now();
+    const live = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 86_400_000);
+    const endpointPage = `${other.url}/with-endpoint`;
+    await savePost('/admin/posts/new', {
+      title: 'Later about harbours',
+      markdown: `See [this page](${endpointPage}).`,
+      publishedAt: inputDate(live),
+    }).expect(303);
+    const before = other.received.length;
+    jest.spyOn(s.clock, 'now').mockReturnValue(new Date(live.getTime() + 60_000));
+    // A write about something else: a page.
+    await admin
+      .post('/admin/pages/new')
+      .type('form')
+      .send({ _csrf: csrf, title: 'Colophon', slug: '', markdown: 'Made with care.', status: 'published', navOrder: '' })
+      .expect(303);
+    expect(other.received.slice(before)).toEqual([`${sUrl}/posts/later-about-harbours ${endpointPage}`]);
+  });
+
+  it('a deleted post answers 410 Gone and tells the pages it had mentioned, which drop the mention', async () => {
+    const source = `${sUrl}/posts/tomorrow-about-tides`;
+    const post = await s.run(() => s.services.posts.findVisibleBySlug('tomorrow-about-tides'));
+    expect(await (await fetch(bPost)).text()).toContain('class="mentions"');
+    const before = other.received.length;
+
+    await admin.post(`/admin/posts/${post!.id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
+
+    const gone = await fetch(source);
+    expect(gone.status).toBe(410);
+    expect(gone.headers.get('cache-control')).toBe('no-store');
+    expect(await gone.text()).toContain('What was at this address has been deleted.');
+    // The receiving blog fetched the source, got the 410 and removed the mention.
+    expect(await (await fetch(bPost)).text()).not.toContain('class="mentions"');
+    expect(await mentionsOnB()).toBe(0);
+    // The other page was told too (it keeps its own record of what it received).
+    expect(other.received.slice(before)).toEqual([`${source} ${other.url}/with-endpoint`]);
+    // A post that takes the address again wins over the tombstone.
+    await savePost('/admin/posts/new', { title: 'Tomorrow about tides', markdown: 'Back again.', publishedAt: '' }).expect(303);
+    expect((await fetch(source)).status).toBe(200);
   });
 });
 

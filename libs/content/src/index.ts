@@ -3,6 +3,7 @@ export { ContentModule } from './content.module.js';
 export { ContentEvents, type ContentChange } from './content-events.js';
 export {
   contentEntities,
+  GonePath,
   Media,
   type MediaPurpose,
   type RenditionInfo,
@@ -64,7 +65,7 @@ export {
 } from './portability/index.js';
 export { ContentSaver, RESERVED_PAGE_SLUGS } from './content-saver.js';
 export { PagesService, type NavItem } from './pages.service.js';
-export { PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
+export { type DeletedPost, PostsService, type ListedPost, type Neighbours, type PostPage } from './posts.service.js';
 export { type DiffLine, RevisionsService } from './revisions.service.js';
 export { MAX_QUERY_LENGTH, SearchService, toFtsQuery, type SearchHit, type SearchResult } from './search.service.js';
 export { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from './settings.service.js';

@@ -141,31 +141,34 @@ export class MediaService {
   }
 
   /**
-   * Stores an image the blog made (a social card, PNG): object first, then its row; the same bytes
-   * again name the same object and row (content-addressed), so an unchanged card adds nothing.
+   * Stores an image the blog made (a social card, PNG) and hands its row to `link`, which names it
+   * where it is used, in the same transaction. The object is written first (content-addressed:
+   * the same bytes name the same object and row, and writing it again is harmless), then one
+   * transaction finds or inserts the row and runs `link`. Why one transaction: a row committed on
+   * its own and named later looks unused in between, and another card's clean-up (which deletes
+   * card rows no post names) could delete it, leaving the post naming a row that is gone.
    */
-  async storeGenerated(
+  async storeGenerated<T>(
     png: Buffer,
-    filename: string,
-    purpose: MediaPurpose,
-    width: number,
-    height: number,
-  ): Promise<StoredMedia> {
+    generated: { filename: string; purpose: MediaPurpose; width: number; height: number },
+    link: (em: EntityManager, media: StoredMedia) => Promise<T>,
+  ): Promise<{ media: StoredMedia; linked: T }> {
     const sha256 = sha256Of(png);
-    const em = this.em.fork();
-    const existing = await em.findOne(Media, { sha256 }, { exclude: ['data'] });
-    if (existing) return existing;
     await this.store.put(originalKey(sha256, 'png'), png, 'image/png');
-    const media = Object.assign(new Media(filename, 'image/png', png.length, sha256), { width, height, purpose });
-    try {
-      await em.persistAndFlush(media);
-    } catch (err) {
-      if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      const winner = await this.em.fork().findOne(Media, { sha256 }, { exclude: ['data'] });
-      if (!winner) throw err;
-      return winner;
-    }
-    return media;
+    return this.em.fork().transactional(async (em) => {
+      // Inside the write transaction (BEGIN IMMEDIATE): no other request can insert or delete it now.
+      let media: StoredMedia | null = await em.findOne(Media, { sha256 }, { exclude: ['data'] });
+      if (!media) {
+        const row = Object.assign(new Media(generated.filename, 'image/png', png.length, sha256), {
+          width: generated.width,
+          height: generated.height,
+          purpose: generated.purpose,
+        });
+        await em.persist(row).flush();
+        media = row;
+      }
+      return { media, linked: await link(em, media) };
+    });
   }
 
   /** An image by id, without its bytes (null if there is none). */

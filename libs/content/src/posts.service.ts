@@ -6,11 +6,13 @@ import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
 import type { ContentInput } from './content-input.js';
 import { ContentSaver } from './content-saver.js';
-import { Post, SlugRedirect } from './entities/index.js';
+import { GonePath, Post, SlugRedirect, WebmentionSent } from './entities/index.js';
 import { ContentNotFoundError } from './errors.js';
 import { SearchService } from './search.service.js';
 import { SocialCardsService } from './social-cards.service.js';
+import { oldPathKey } from './redirects.js';
 import { isValidSlug } from './slug.js';
+import { postUrl } from './urls.js';
 import { isVisible, postsIn, type PublicationState, visiblePosts } from './visibility.js';
 
 /** A post as lists show it: tags loaded, bodies left out. */
@@ -30,6 +32,14 @@ export interface Neighbours {
 
 /** Listing pages never need the bodies; leaving them out keeps list queries small. */
 const LIST_EXCLUDE = ['markdown', 'html'] as const;
+
+/** What a deleted post leaves to tell: its address (now 410 Gone) and whom it had mentioned. */
+export interface DeletedPost {
+  /** Site-relative, `/posts/:slug`. */
+  path: string;
+  /** The targets it had sent Webmentions to. */
+  sentTo: string[];
+}
 
 @Injectable()
 export class PostsService {
@@ -129,14 +139,31 @@ export class PostsService {
     await this.cards.refresh(id);
   }
 
-  async delete(id: number): Promise<void> {
-    await this.em.transactional(async (em) => {
+  /**
+   * Deletes a post. If readers could see it, or it sent Webmentions, its address (and its old
+   * slugs') answers 410 Gone from then on (GonePath, same transaction); resolves to that address
+   * and the targets it had sent Webmentions to (their records go with the post), so the caller
+   * can tell them (the receivers verify the deletion by the 410).
+   */
+  async delete(id: number): Promise<DeletedPost> {
+    const deleted = await this.em.transactional(async (em) => {
       const post = await em.findOne(Post, id);
       if (!post) throw new ContentNotFoundError(`Post ${id} does not exist.`);
+      const sentTo = (await em.find(WebmentionSent, { post: id }, { fields: ['target'] })).map((s) => s.target);
+      const path = postUrl(post.slug);
+      if (isVisible(post, this.clock.now()) || sentTo.length > 0) {
+        const old = await em.find(SlugRedirect, { post: id }, { fields: ['fromSlug'] });
+        for (const gone of [post.slug, ...old.map((r) => r.fromSlug)]) {
+          const key = oldPathKey(postUrl(gone));
+          if (key) await em.upsert(GonePath, new GonePath(key));
+        }
+      }
       await this.search.unindex(em, id);
       em.remove(post);
+      return { path, sentTo };
     });
     this.events.changed('post');
+    return deleted;
   }
 
   /** The current slug of a visible post that used to live at `slug`, for a 301. */

@@ -1,11 +1,14 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Injectable } from '@nestjs/common';
 
-import { PathRedirect } from './entities/index.js';
+import { GonePath, PathRedirect } from './entities/index.js';
 import { ContentValidationError } from './errors.js';
 import { isLocalTarget, oldPathKey } from './redirects.js';
 
-/** The redirect table: old addresses that answer 301 to new ones, read before the site's 404. */
+/**
+ * The redirect table: old addresses that answer 301 to new ones, and those of deleted posts, which
+ * answer 410 Gone; both read before the site's 404.
+ */
 @Injectable()
 export class RedirectsService {
   constructor(private readonly em: EntityManager) {}
@@ -16,6 +19,12 @@ export class RedirectsService {
     if (!key) return null;
     const row = await this.em.fork().findOne(PathRedirect, { fromPath: key }, { fields: ['toPath'] });
     return row?.toPath ?? null;
+  }
+
+  /** Whether an address that no route answered is that of deleted content (410 Gone). */
+  async isGone(address: string): Promise<boolean> {
+    const key = oldPathKey(address);
+    return key !== null && (await this.em.fork().count(GonePath, { path: key })) > 0;
   }
 
   list(): Promise<PathRedirect[]> {

@@ -11,7 +11,7 @@ import { renderCard } from './social-card/card-renderer.js';
 import { cardSource, featureImageId, siteKey } from './social-card/card-source.js';
 import { CARD_HEIGHT, CARD_WIDTH, FEATURE_SIZE } from './social-card/card-template.js';
 import { mediaUrl } from './urls.js';
-import { isPublishedAnyDate, postsPublishedAnyDate } from './visibility.js';
+import { isPublishedAnyDate, postsPublishedAnyDateSql } from './visibility.js';
 import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 /** What `og:image` shows for a post: the author's replacement, else the generated card. */
@@ -92,22 +92,11 @@ export class SocialCardsService {
       const site = siteKey(await this.settings.get());
       const tried = new Set<number>();
       while (Date.now() < deadline) {
-        const next = await this.em.fork().findOne(
-          Post,
-          {
-            ...postsPublishedAnyDate,
-            // None yet, or made for another site name, language or template.
-            $or: [{ cardId: null }, { cardSource: null }, { $not: { cardSource: { $like: `${site}:%` } } }],
-            ...(tried.size > 0 ? { id: { $nin: [...tried] } } : {}),
-          },
-          { fields: ['id'], orderBy: { publishedAt: 'desc', id: 'desc' } },
-        );
+        const next = await this.nextMissing(site, tried);
         if (!next) break;
-        tried.add(next.id);
-        const outcome = await this.make(next.id, false).catch((err: unknown) => {
-          this.logger.warn(
-            `The social card of post ${next.id} was not made: ${err instanceof Error ? err.message : String(err)}`,
-          );
+        tried.add(next);
+        const outcome = await this.make(next, false).catch((err: unknown) => {
+          this.logger.warn(`The social card of post ${next} was not made: ${err instanceof Error ? err.message : String(err)}`);
           return 'failed' as const;
         });
         if (outcome === 'made') made++;
@@ -117,6 +106,24 @@ export class SocialCardsService {
     }
     if (made > 0) this.events.changed('post');
     return made;
+  }
+
+  /**
+   * The newest published post whose card is missing or stale, other than `tried`: none yet, made
+   * for another site name, language or template, or naming a card row that is gone.
+   */
+  private async nextMissing(site: string, tried: Set<number>): Promise<number | null> {
+    const skip = [...tried];
+    const rows = await this.em.fork().execute<{ id: number }[]>(
+      `select id from post
+        where ${postsPublishedAnyDateSql('post')}
+          and (card_id is null or card_source is null or card_source not like ?
+               or not exists (select 1 from media where media.id = post.card_id))
+          ${skip.length > 0 ? `and id not in (${skip.map(() => '?').join(', ')})` : ''}
+        order by published_at desc, id desc limit 1`,
+      [`${site}:%`, ...skip],
+    );
+    return rows[0]?.id ?? null;
   }
 
   /** The image `og:image` names for a post, or null (no card yet, or its image is gone). */
@@ -137,7 +144,9 @@ export class SocialCardsService {
     const site = await this.settings.get();
     const featureId = featureImageId(post.markdown);
     const source = cardSource(siteKey(site), { title: post.title, publishedAt: post.publishedAt, featureId });
-    if (post.cardId !== null && post.cardSource === source) return 'kept';
+    // Kept only if its row is still there: a post may name a card row that is gone (before the
+    // card's row and link shared a transaction, a concurrent render could delete it in between).
+    if (post.cardId !== null && post.cardSource === source && (await this.media.findById(post.cardId))) return 'kept';
     const attempt = `${id}:${source}`;
     if (!retry && this.failed.has(attempt)) return 'failed';
 
@@ -151,19 +160,17 @@ export class SocialCardsService {
       );
     });
     this.failed.delete(attempt);
-    const card = await this.media.storeGenerated(
+    const { media: card, linked: stored } = await this.media.storeGenerated(
       png,
-      `card-${post.slug}.png`.slice(0, 200),
-      'social-card',
-      CARD_WIDTH,
-      CARD_HEIGHT,
+      { filename: `card-${post.slug}.png`.slice(0, 200), purpose: 'social-card', width: CARD_WIDTH, height: CARD_HEIGHT },
+      // In the row's own transaction: a card row is never committed unnamed (see storeGenerated).
+      async (em, media) => {
+        // Only if the post is as it was when the render started (a save in between makes its own).
+        const changed = await em.nativeUpdate(Post, { id, updatedAt: post.updatedAt }, { cardId: media.id, cardSource: source });
+        await this.dropUnusedCards(em);
+        return changed > 0;
+      },
     );
-    const stored = await this.em.fork().transactional(async (em) => {
-      // Only if the post is as it was when the render started (a save in between makes its own).
-      const changed = await em.nativeUpdate(Post, { id, updatedAt: post.updatedAt }, { cardId: card.id, cardSource: source });
-      await this.dropUnusedCards(em);
-      return changed > 0;
-    });
     this.logger.log(`Social card of post ${id}: ${card.filename} in ${Date.now() - started} ms`);
     return stored ? 'made' : 'none';
   }

@@ -1,4 +1,11 @@
-import { isPublishedAnyDate, postsPublishedAnyDate, publicationState, visiblePosts, visiblePostsSql } from './visibility.js';
+import {
+  isPublishedAnyDate,
+  postsPublishedAnyDate,
+  postsPublishedAnyDateSql,
+  publicationState,
+  visiblePosts,
+  visiblePostsSql,
+} from './visibility.js';
 import { Post } from './entities/index.js';
 import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/support/content-on-sqlite.js';
 
@@ -52,11 +59,17 @@ describe('the publication rule', () => {
       });
     });
 
-    it('has one form of "published, any date" (scheduled included, undated not): the ORM filter and one post agree', async () => {
+    it('has one form of "published, any date" (scheduled included, undated not): the ORM filter, the SQL and one post agree', async () => {
       await db.run(async () => {
         const orm = (await db.em.find(Post, postsPublishedAnyDate, { orderBy: { slug: 'asc' } })).map((p) => p.slug);
+        const raw = (
+          await db.em
+            .getConnection()
+            .execute<{ slug: string }[]>(`SELECT slug FROM post p WHERE ${postsPublishedAnyDateSql('p')} ORDER BY slug`)
+        ).map((r) => r.slug);
         const one = (await db.em.find(Post, {}, { orderBy: { slug: 'asc' } })).filter((p) => isPublishedAnyDate(p));
         expect(orm).toEqual(['due', 'later', 'now']);
+        expect(raw).toEqual(orm);
         expect(one.map((p) => p.slug)).toEqual(orm);
       });
     });

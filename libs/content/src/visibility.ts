@@ -55,4 +55,8 @@ export function visiblePostsSql(alias: string, now: Date): { sql: string; params
   return { sql: `${alias}.status = 'published' AND ${alias}.published_at <= ?`, params: [now.getTime()] };
 }
 
+/** postsPublishedAnyDate in SQL, for queries the ORM cannot write (post table under `alias`). */
+export const postsPublishedAnyDateSql = (alias: string): string =>
+  `${alias}.status = 'published' AND ${alias}.published_at IS NOT NULL`;
+
 export const visiblePages = { status: 'published' } as const satisfies FilterQuery<Page>;

@@ -2,6 +2,7 @@ import { contentOnSqlite, type ContentOnSqlite } from '../../../apps/blog/test/s
 import { type ContentChange, ContentEvents } from './content-events.js';
 import type { Post } from './entities/index.js';
 import { PostsService } from './posts.service.js';
+import { RedirectsService } from './redirects.service.js';
 import { type MentionFacts, WebmentionsService } from './webmentions.service.js';
 
 const SOURCE = 'https://other.example/notes/1';
@@ -75,5 +76,46 @@ describe('WebmentionsService, on a real database', () => {
     expect([...sent.values()].map((s) => [s.target, s.contentHash[0], s.outcome])).toEqual([['https://x.example/', 'b', '201']]);
     await mentions.forgetSent(post.id, 'https://x.example/');
     expect((await mentions.sentFor(post.id)).size).toBe(0);
+  });
+
+  it('a post is due once it is visible and has not had a whole round since it went live', async () => {
+    const posts = db.get(PostsService);
+    const now = new Date();
+    // Created visible without a round (as the service does it; the editor's save sends and marks).
+    expect((await mentions.nextDue(now))?.id).toBe(post.id);
+    await mentions.markSent(post.id, now);
+    expect(await mentions.nextDue(now)).toBeNull();
+
+    const later = new Date(now.getTime() + 86_400_000);
+    const scheduled = await db.run(() =>
+      posts.create({ title: 'Tomorrow', markdown: 'x', status: 'published', publishedAt: later }),
+    );
+    await mentions.markSent(scheduled.id, now); // e.g. saved again before it went live: a stamp before publishedAt
+    expect(await mentions.nextDue(now)).toBeNull(); // not visible yet
+    const after = new Date(later.getTime() + 60_000);
+    expect((await mentions.nextDue(after))?.id).toBe(scheduled.id);
+    expect(await mentions.nextDue(after, [scheduled.id])).toBeNull();
+    await mentions.markSent(scheduled.id, after);
+    expect(await mentions.nextDue(after)).toBeNull();
+  });
+
+  it('deleting a visible post leaves its address (and old slugs) 410 Gone and hands back whom it had told', async () => {
+    const posts = db.get(PostsService);
+    const redirects = db.get(RedirectsService);
+    await db.run(() => posts.update(post.id, { title: 'Hello', slug: 'hello-again', markdown: 'x', status: 'published' }));
+    await mentions.recordSent(post.id, 'https://other.example/a', 'h', 'https://other.example/wm', '202');
+    const draft = await db.run(() => posts.create({ title: 'Never shown', markdown: 'x', status: 'draft' }));
+
+    expect(await db.run(() => posts.delete(post.id))).toEqual({
+      path: '/posts/hello-again',
+      sentTo: ['https://other.example/a'],
+    });
+    expect(await redirects.isGone('/posts/hello-again')).toBe(true);
+    expect(await redirects.isGone('/posts/hello/')).toBe(true); // the old slug, as a reader may type it
+    expect(await mentions.sentFor(post.id)).toEqual(new Map());
+
+    // A draft nobody saw and that told nobody leaves no tombstone.
+    await db.run(() => posts.delete(draft.id));
+    expect(await redirects.isGone(`/posts/${draft.slug}`)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 
 import { ContentEvents } from './content-events.js';
 import { Post, Webmention, WEBMENTION_KINDS, type WebmentionKind, WebmentionSent } from './entities/index.js';
+import { visiblePostsSql } from './visibility.js';
 
 /** What a verified source says about the target (from its microformats), as plain text. */
 export interface MentionFacts {
@@ -160,6 +161,27 @@ export class WebmentionsService {
     }
     Object.assign(row, { contentHash, endpoint, outcome: outcome.slice(0, 200), sentAt: new Date() });
     await em.flush();
+  }
+
+  /**
+   * The next visible post with Webmentions due, other than `skip`: one that went live (by its
+   * schedule) after its last complete round of sending, or never had one. Oldest first.
+   */
+  async nextDue(now: Date, skip: number[] = []): Promise<Post | null> {
+    const visible = visiblePostsSql('p', now);
+    const rows = await this.em.fork().execute<{ id: number }[]>(
+      `select p.id from post p
+        where ${visible.sql} and (p.mentions_sent_at is null or p.mentions_sent_at < p.published_at)
+          ${skip.length > 0 ? `and p.id not in (${skip.map(() => '?').join(', ')})` : ''}
+        order by p.published_at asc, p.id asc limit 1`,
+      [...visible.params, ...skip],
+    );
+    return rows.length > 0 ? this.em.fork().findOne(Post, rows[0].id) : null;
+  }
+
+  /** A round of sending for this post reached every target (or there were none). */
+  async markSent(postId: number, at: Date): Promise<void> {
+    await this.em.fork().nativeUpdate(Post, { id: postId }, { mentionsSentAt: at });
   }
 
   async forgetSent(postId: number, target: string): Promise<void> {

@@ -5,6 +5,7 @@ import { Clock, PostsService, postUrl, SocialCardsService, ViewCounterService } 
 
 import { lastDays, viewsChart } from './views-chart.js';
 import { AdminController } from './writes/admin-controller.decorator.js';
+import { WebmentionSender } from '../webmention/sender.service.js';
 
 const CHART_DAYS = 30;
 /**
@@ -21,6 +22,7 @@ export class DashboardController {
     private readonly views: ViewCounterService,
     private readonly clock: Clock,
     private readonly cards: SocialCardsService,
+    private readonly webmentions: WebmentionSender,
   ) {}
 
   @Get()
@@ -28,6 +30,8 @@ export class DashboardController {
   async dashboard() {
     await this.views.flush();
     await this.cards.catchUp(CARDS_CATCH_UP_MS);
+    // Posts that went live by their schedule since their last save tell the pages they link to.
+    await this.webmentions.catchUp();
     const today = this.clock.now();
     const since = lastDays([], today, CHART_DAYS)[0].day;
     const [counts, latest, mostRead, perDay] = await Promise.all([

@@ -157,7 +157,10 @@ export class AdminPostsController {
 
   @Post(':id/delete')
   async destroy(@Param('id', ParseIntPipe) id: number): Promise<WriteOutcome> {
-    await this.posts.delete(id);
+    const deleted = await this.posts.delete(id);
+    // The post's address answers 410 from now on: each page it had mentioned is told, within this
+    // request (bounded, never failing the delete), so its receiver can drop the mention.
+    await this.webmentions.sendDeleted(deleted.path, deleted.sentTo);
     return seeOther('/admin/posts?notice=deleted');
   }
 

@@ -13,6 +13,7 @@ const TITLES: Record<number, string> = {
   404: 'Page not found',
   405: 'Method not allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Too large',
   415: 'Unsupported file type',
   429: 'Too many requests',
@@ -46,7 +47,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.redirect(303, `/admin/login?next=${encodeURIComponent(exception.next)}`);
       return;
     }
-    const { status, message } = this.describe(exception);
+    const described = this.describe(exception);
+    const { message } = described;
+    let { status } = described;
     // An old address (an imported blog's permalink, feed, ?p=ID) answers before the 404, and only
     // then: a route that answers always wins, and a page served from the cache never asks.
     if (status === 404 && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/admin')) {
@@ -55,6 +58,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         res.redirect(301, to);
         return;
       }
+      // A deleted post's address: 410, so Webmention receivers can verify the deletion.
+      if (await this.redirects.isGone(req.originalUrl).catch(() => false)) status = 410;
     }
     if (status >= 500) {
       this.logger.error(
@@ -82,7 +87,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         status,
         title: TITLES[status] ?? 'Error',
         message,
-        notFound: status === 404,
+        notFound: status === 404 || status === 410,
+        gone: status === 410,
         meta: { title: `${TITLES[status] ?? 'Error'} · ${site.title}`, noindex: true },
         ...(inAdmin ? { layout: 'admin' } : {}),
       },

@@ -12,6 +12,7 @@ export const migrationNames = [
   'Migration20261202150000_social_card',
   'Migration20261202151000_webmention',
   'Migration20261202152000_post_summary',
+  'Migration20261203030000_webmention_lifecycle',
 ];
 
 export async function loadMigrationsList(): Promise<MigrationObject[]> {
@@ -47,6 +48,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261202152000_post_summary',
       class: (await import('./Migration20261202152000_post_summary.js')).Migration20261202152000_post_summary,
+    },
+    {
+      name: 'Migration20261203030000_webmention_lifecycle',
+      class: (await import('./Migration20261203030000_webmention_lifecycle.js')).Migration20261203030000_webmention_lifecycle,
     },
   ];
 }

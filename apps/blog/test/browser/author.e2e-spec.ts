@@ -192,7 +192,7 @@ describe('the author in a browser', () => {
     await page.waitForURL(`**/admin/posts/${postId}/delete`);
     await Promise.all([page.waitForURL(/notice=deleted/), page.getByRole('button', { name: /Delete/ }).click()]);
     expect(await notice(page).textContent()).toContain('Deleted.');
-    expect((await page.request.get('/posts/moons-of-the-red-planet')).status()).toBe(404);
+    expect((await page.request.get('/posts/moons-of-the-red-planet')).status()).toBe(410); // gone, not missing
   });
 });
 

@@ -1,3 +1,4 @@
+import { GonePath } from './gone-path.entity.js';
 import { Media } from './media.entity.js';
 import { Page } from './page.entity.js';
 import { PostView } from './post-view.entity.js';
@@ -22,9 +23,10 @@ export const contentEntities = [
   PathRedirect,
   Webmention,
   WebmentionSent,
+  GonePath,
 ];
 
-export { Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag, Webmention, WebmentionSent };
+export { GonePath, Media, Page, PathRedirect, Post, PostView, Revision, Setting, SlugRedirect, Tag, Webmention, WebmentionSent };
 export { WEBMENTION_KINDS, type WebmentionKind } from './webmention.entity.js';
 export { POST_STATUSES, readerExcerpt } from './post.entity.js';
 export type { PostStatus, RenderedBody } from './post.entity.js';

@@ -75,6 +75,15 @@ export class Post {
   @Property({ type: 'integer', nullable: true })
   cardImageId: number | null = null;
 
+  /**
+   * When this post's Webmentions were last sent in a round that reached every target (or it was
+   * settled without sending: an imported post already live, a post live before this column). A
+   * visible post whose `publishedAt` is later (or that has none) has news to send: it went live by
+   * its schedule after its last save (webmentions.service.ts `nextDue`).
+   */
+  @Property({ type: 'datetime', nullable: true })
+  mentionsSentAt: Date | null = null;
+
   @ManyToMany(() => Tag, undefined, { owner: true, pivotTable: 'post_tags' })
   tags = new Collection<Tag>(this);
 

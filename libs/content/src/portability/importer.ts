@@ -14,7 +14,7 @@ import { MAX_UPLOAD_BYTES, MediaService, sha256Of, UnsupportedMediaError } from 
 import { relinkMedia } from '../urls.js';
 import { DEFAULT_SETTINGS, SettingsService, type SiteSettings, validateSettings } from '../settings.service.js';
 import { slugify } from '../slug.js';
-import { publicationDate } from '../visibility.js';
+import { isVisible, publicationDate } from '../visibility.js';
 import { type ImportBundle, ImportError, type ImportedMedia, type ImportedPage, type ImportedPost } from './bundle.js';
 import { importOldAddresses } from './path-redirects.js';
 
@@ -393,7 +393,7 @@ export class ImportService {
     }
     report.posts[post ? 'updated' : 'created']++;
     const body = await this.saver.render(markdown, em);
-    const { refusedRedirects } = await this.saver.writePost(
+    const { post: written, refusedRedirects } = await this.saver.writePost(
       em,
       post,
       {
@@ -409,6 +409,12 @@ export class ImportService {
       },
       fileSlugs,
     );
+    // A post that arrives already live is no news: the old blog sent its Webmentions (a save here
+    // sends them again if they are due). One still scheduled sends when it goes live.
+    if (written.mentionsSentAt === null && isVisible(written, this.clock.now())) {
+      written.mentionsSentAt = this.clock.now();
+      await em.nativeUpdate(Post, { id: written.id }, { mentionsSentAt: written.mentionsSentAt });
+    }
     for (const from of refusedRedirects) {
       report.warnings.push(`${report.source}, ${item.ref}: the old address "${from}" is another post's slug; no redirect made.`);
     }

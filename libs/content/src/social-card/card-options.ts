@@ -11,7 +11,7 @@ export interface CardFontFile {
 export interface CardManifest {
   /** Always loaded: Latin. */
   primary: CardFontFile[];
-  /** Loaded when a title needs them, in this order: other scripts, CJK, Arabic. */
+  /** Loaded when a title needs them, in this order: other scripts, CJK, Hangul, Arabic, Indic. */
   fallbacks: CardFontFile[];
   /** Twemoji SVGs, named by code points (`1f469-200d-1f4bb.svg`). */
   emojiDir: string;

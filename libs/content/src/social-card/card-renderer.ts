@@ -36,16 +36,22 @@ async function loadEngine(dir: string): Promise<Engine> {
   const [{ default: satori }, { Resvg }] = await Promise.all([import('satori'), import('@resvg/resvg-js')]);
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CardManifest;
   const files = new Map<string, Promise<Buffer>>();
-  const font = (f: CardFontFile): Promise<SatoriFont> => {
+  /**
+   * `name`: satori keeps one font per name and weight (the first added), across renders too (it
+   * caches its font list by our `fonts` array), so fallback files, which are subsets of one family,
+   * each get a name of their own (their file): under the family's name only the first subset
+   * loaded would ever draw, and every other character of that family became a box.
+   */
+  const font = (f: CardFontFile, name = f.name): Promise<SatoriFont> => {
     let data = files.get(f.file);
     if (!data) {
       data = readFile(join(dir, f.file));
       data.catch(() => files.delete(f.file));
       files.set(f.file, data);
     }
-    return data.then((d) => ({ name: f.name, data: d, weight: f.weight, style: 'normal' }));
+    return data.then((d) => ({ name, data: d, weight: f.weight, style: 'normal' }));
   };
-  const primary = await Promise.all(manifest.primary.map(font));
+  const primary = await Promise.all(manifest.primary.map((f) => font(f)));
 
   /**
    * satori asks for what its loaded fonts lack, one run of text at a time: emoji as images
@@ -61,7 +67,7 @@ async function loadEngine(dir: string): Promise<Engine> {
       const cp = ch.codePointAt(0)!;
       for (const f of manifest.fallbacks) if (covers(f, cp)) needed.add(f);
     }
-    return Promise.all([...needed].map(font));
+    return Promise.all([...needed].map((f) => font(f, f.file)));
   };
 
   return {

@@ -6,6 +6,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { ReplicationService, type ReplicationOutcome } from '../../durability/replication.service.js';
 import { WriterLeaseError } from '../../durability/writer-lease/writer-lease.errors.js';
 import { WriterLeaseService } from '../../durability/writer-lease/writer-lease.service.js';
+import { WebmentionSender } from '../../webmention/sender.service.js';
 import { replicationNotice } from '../notices.js';
 import { AUTHOR_WRITE } from './author-write.metadata.js';
 import { sendNotSaved } from './not-saved.response.js';
@@ -13,7 +14,8 @@ import { type WriteOutcome, wroteSomething } from './outcome.js';
 
 /**
  * The one pipeline every author write runs (see AdminController for which handlers are writes):
- * lease check → the handler → wait for replication → lease check again → the outcome shown.
+ * lease check → the handler → due Webmentions → wait for replication → lease check again → the
+ * outcome shown.
  *
  * - The first check refuses a write before it reaches its handler, so a refused write leaves
  *   nothing behind. (A lease the bucket could not confirm lets the write go ahead: it is reported
@@ -31,6 +33,7 @@ export class WritePipeline implements NestInterceptor {
     private readonly reflector: Reflector,
     private readonly replication: ReplicationService,
     private readonly lease: WriterLeaseService,
+    private readonly webmentions: WebmentionSender,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -43,6 +46,10 @@ export class WritePipeline implements NestInterceptor {
     try {
       await this.lease.check();
       const outcome = (await lastValueFrom(next.handle())) as WriteOutcome;
+      // While the author waits anyway, and before the replication wait so its records ship with
+      // the write: posts that went live by their schedule send their Webmentions (one query when
+      // none is due; bounded by SEND_LIMITS.catchUpMs).
+      if (wroteSomething(outcome)) await this.webmentions.catchUp();
       const replication = wroteSomething(outcome) ? await this.settle() : 'off';
       await show(res, outcome, replication);
     } catch (err) {
