@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
+import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
 import { Media, type MediaPurpose, Page, Post } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
@@ -17,6 +18,7 @@ import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { slugify } from './slug.js';
 import { mediaUrl, renditionFilename } from './urls.js';
+import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -32,6 +34,11 @@ const ALLOWED = new Map([
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 /** At most one sweep per instance in this time: it lists the whole store. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
+/**
+ * How long one sweep may spend deleting on the author's request that triggers it (the listing and
+ * one query come first); what is left waits for the next sweep.
+ */
+const SWEEP_BUDGET_MS = 1000;
 
 export class UnsupportedMediaError extends ContentError {
   readonly status = 415;
@@ -85,9 +92,17 @@ const WITHOUT_RENDITIONS = `data is null and animated = 0 and refused is null an
 const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** What one orphan sweep did: objects deleted, and whether its budget ran out before the end. */
+export interface SweepOutcome {
+  deleted: number;
+  cutShort: boolean;
+}
+
 @Injectable()
 export class MediaService {
+  private readonly logger = new Logger('Media');
   private lastSweep = 0;
+  private sweeping: Promise<SweepOutcome | null> | null = null;
   /** Set while images uploaded before the media store still have their bytes in the database. */
   private legacyLeft = false;
 
@@ -96,6 +111,8 @@ export class MediaService {
     private readonly events: ContentEvents,
     @Inject(MEDIA_STORE) private readonly store: MediaStore,
     private readonly cache: MediaCache,
+    private readonly clock: Clock,
+    @Optional() @Inject(WRITE_GATE) private readonly gate?: WriteGate,
   ) {}
 
   get storeLocation(): string {
@@ -136,7 +153,7 @@ export class MediaService {
       throw err;
     }
     this.events.changed('media');
-    await this.sweepNow();
+    await this.sweepIfDue();
     return media;
   }
 
@@ -341,26 +358,61 @@ export class MediaService {
     // A failure here leaves objects no row names: never served (serving starts from the row), and
     // deleted by the next sweep.
     await this.discardUnreferenced(media.sha256).catch(() => undefined);
+    await this.sweepIfDue();
   }
 
   /**
    * Deletes objects no row references and older than the grace period (uploads that failed after
-   * writing, deletes whose object removal failed). Resolves to how many were deleted.
+   * writing, deletes whose object removal failed, originals the boot's upgrade renamed). Stops
+   * deleting at `deadline` (epoch ms). Resolves to how many were deleted.
    */
-  async sweepOrphans(now = Date.now(), graceMs = ORPHAN_GRACE_MS): Promise<number> {
-    this.lastSweep = now;
+  async sweepOrphans(now = this.clock.now().getTime(), graceMs = ORPHAN_GRACE_MS, deadline = Infinity): Promise<SweepOutcome> {
+    // The listing comes before the rows: an object written after it is not looked at, and a row
+    // written after it (an upload finishing) is seen by the query below.
     const objects = await this.store.list();
-    const referenced = new Set((await this.em.find(Media, {}, { fields: ['sha256'] })).map((m) => m.sha256));
+    const referenced = new Set((await this.em.fork().find(Media, {}, { fields: ['sha256'] })).map((m) => m.sha256));
     let deleted = 0;
     for (const object of objects) {
       const hash = hashOfKey(object.key);
       if (hash && referenced.has(hash)) continue;
       if (now - object.updated.getTime() < graceMs) continue;
+      if (Date.now() >= deadline) return { deleted, cutShort: true };
       await this.store.delete(object.key);
       this.cache.delete(object.key);
       deleted++;
     }
-    return deleted;
+    return { deleted, cutShort: false };
+  }
+
+  /**
+   * Sweeps orphans if this instance has not in the last SWEEP_EVERY_MS, within SWEEP_BUDGET_MS of
+   * deleting. Called from the author's requests (an upload, a delete, the dashboard and the library):
+   * Cloud Run gives the CPU only while a request is served, so neither a timer nor the boot (whose
+   * first reader would wait) can do it, and no reader's request ever pays for it. Never throws.
+   * Resolves to what the sweep did, or null when none was due (or allowed).
+   */
+  sweepIfDue(): Promise<SweepOutcome | null> {
+    const now = this.clock.now().getTime();
+    if (this.sweeping || now - this.lastSweep < SWEEP_EVERY_MS) return this.sweeping ?? Promise.resolve(null);
+    this.lastSweep = now;
+    this.sweeping = this.sweepWithinBudget(now).finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async sweepWithinBudget(now: number): Promise<SweepOutcome | null> {
+    try {
+      // Deleting is a write: an instance that lost the writer lease may hold an older database that
+      // does not name the new writer's images.
+      if (this.gate && !(await this.gate.mayWrite())) return null;
+      const outcome = await this.sweepOrphans(now, ORPHAN_GRACE_MS, Date.now() + SWEEP_BUDGET_MS);
+      // Cut short: the next trigger carries on instead of waiting out the interval.
+      if (outcome.cutShort) this.lastSweep = 0;
+      if (outcome.deleted > 0) this.logger.log(`Swept ${outcome.deleted} media object(s) no image names any more`);
+      return outcome;
+    } catch (err) {
+      this.logger.warn(`The media sweep stopped: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
   }
 
   /**
@@ -482,12 +534,6 @@ export class MediaService {
         if (html !== row.html) await em.nativeUpdate(kind as typeof Post, { id: row.id, markdown: row.markdown }, { html });
       }
     }
-  }
-
-  /** Sweeps if the last sweep is old enough; never fails the request that triggers it. */
-  private async sweepNow(): Promise<void> {
-    if (Date.now() - this.lastSweep < SWEEP_EVERY_MS) return;
-    await this.sweepOrphans().catch(() => undefined);
   }
 
   private async uses(id: number): Promise<MediaUse[]> {

@@ -29,7 +29,8 @@ export class AdminMediaController {
   @Get()
   @Render('admin/media')
   async library(@Query('notice') key: unknown) {
-    const items = await this.media.list();
+    // The orphan sweep (when due) rides on the author's visit: see MediaService.sweepIfDue.
+    const [items] = await Promise.all([this.media.list(), this.media.sweepIfDue()]);
     return {
       layout: 'admin',
       title: 'Media',
