@@ -13,10 +13,11 @@ import { GcsMediaStore } from '../src/media/gcs-media-store.js';
 import { pullMedia } from '../src/media/pull-media.js';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
-import { bytes } from './support/media-http.js';
+import { bytes, readToTheEnd } from './support/media-http.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { withLegacyMediaTable } from './support/legacy-media.js';
 import { png } from './support/media-images.js';
+import { noisePng } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Real uploads through sharp, app restarts, the GCS client's retries: seconds on a loaded machine.
@@ -278,6 +279,37 @@ describe('image bytes outside the database', () => {
       } finally {
         jest.restoreAllMocks();
       }
+    });
+
+    it('streams an original over 2 MB from the bucket, and cuts the reader off when the bucket does half-way', async () => {
+      const image = await noisePng(1000, 800, 51);
+      expect(image.length).toBeGreaterThan(2 * 1024 * 1024);
+      const up = await upload(agent, csrf, image, 'large.png');
+      // The answer and the bucket's failed requests, should it not be 201 (seen once under load).
+      expect({ status: up.status, text: up.text, failed: gcs.unexpected() }).toMatchObject({ status: 201 });
+      const { url } = up.body as UploadAnswer;
+      const whole = await readToTheEnd(t.app, url);
+      expect(whole).toMatchObject({ status: 200, complete: true });
+      expect(whole.body.equals(image)).toBe(true);
+      expect(whole.headers['content-length']).toBe(String(image.length));
+      expect(whole.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+
+      const reads = (r: { method: string; path: string }) => r.method === 'GET' && r.path.includes(sha256(image));
+      gcs.failNext(1, { cutBodyAfter: 512 * 1024, match: reads });
+      try {
+        // The store's stall bound (10 s) ends it; the bucket client alone would wait forever.
+        const cut = await readToTheEnd(t.app, url, 30_000);
+        expect(cut.status).toBe(200);
+        expect(cut.complete).toBe(false);
+        expect(cut.ms).toBeLessThan(25_000);
+        expect(cut.body.length).toBeLessThan(image.length);
+        expect(cut.body.equals(image.subarray(0, cut.body.length))).toBe(true);
+      } finally {
+        gcs.clearFaults();
+      }
+      // Not cached (too large), read again whole.
+      const after = await readToTheEnd(t.app, url);
+      expect(after.complete && after.body.equals(image)).toBe(true);
     });
 
     it('stores nothing when the bucket refuses the write: no row, no object, a 5xx with a message', async () => {

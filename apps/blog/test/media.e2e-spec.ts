@@ -1,13 +1,16 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { existsSync, truncateSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 
 import request from 'supertest';
 
-import { MAX_UPLOAD_BYTES, MediaService } from '@app/content';
+import { MAX_UPLOAD_BYTES, MediaCache, MediaService } from '@app/content';
 
 import { type Agent, csrfFrom, loggedInAgent } from './support/admin-agent.js';
-import { rawGet, bytes } from './support/media-http.js';
+import { rawGet, bytes, readToTheEnd } from './support/media-http.js';
 import { gif, jpeg, png, PNG_SIGNATURE, pngIhdr, pngOfSize, webp } from './support/media-images.js';
+import { noisePng } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Logs in (argon2), decodes images up to the 10 MB limit: seconds on a loaded 2-core machine.
@@ -350,6 +353,67 @@ describe('media uploads', () => {
       '/media/99999999999/x.png',
     ])('404s on %s', async (path) => {
       await request(t.server).get(path).expect(404);
+    });
+
+    describe('originals over 2 MB: streamed from the store, never held in memory', () => {
+      const TWO_MB = 2 * 1024 * 1024;
+      /** Uploads a fresh noisy PNG over 2 MB; its URL, bytes and the object's path in ./media. */
+      const uploadLarge = async (seed: number) => {
+        const image = await noisePng(1000, 800, seed);
+        expect(image.length).toBeGreaterThan(TWO_MB);
+        const { url } = (await uploadJson(image, `large-${seed}.png`).expect(201)).body as UploadAnswer;
+        const object = join(t.dir, 'media', `${sha256(image)}.png`);
+        expect(existsSync(object)).toBe(true);
+        return { url, image, object };
+      };
+
+      it('answers the exact bytes with immutable caching, length, type and ETag; 304 and HEAD as for small ones', async () => {
+        const { url, image } = await uploadLarge(1);
+        const res = await request(t.server).get(url).buffer(true).parse(bytes).expect(200);
+        expect((res.body as Buffer).equals(image)).toBe(true);
+        expect(res.headers['content-type']).toBe('image/png');
+        expect(res.headers['content-length']).toBe(String(image.length));
+        expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers.etag).toBe(`"${sha256(image)}"`);
+        // Streamed, not cached: one large original must not push a page's renditions out of memory.
+        expect(t.app.get(MediaCache).get(`${sha256(image)}.png`)).toBeUndefined();
+
+        const again = await request(t.server).get(url).set('If-None-Match', res.headers.etag).buffer(true).parse(bytes);
+        expect(again.status).toBe(304);
+        expect((again.body as Buffer).length).toBe(0);
+
+        const head = await request(t.server).head(url).expect(200);
+        expect(head.headers['content-length']).toBe(String(image.length));
+        expect(head.headers['content-type']).toBe('image/png');
+        expect(head.headers.etag).toBe(`"${sha256(image)}"`);
+        expect(head.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      });
+
+      it('cuts the connection when the store gives fewer bytes than the row promises (no hung reader)', async () => {
+        const { url, image, object } = await uploadLarge(2);
+        truncateSync(object, 1024 * 1024);
+        const res = await readToTheEnd(t.app, url);
+        expect(res.status).toBe(200);
+        expect(res.headers['content-length']).toBe(String(image.length));
+        expect(res.complete).toBe(false);
+        expect(res.body.length).toBeLessThanOrEqual(1024 * 1024);
+        expect(res.body.equals(image.subarray(0, res.body.length))).toBe(true);
+        // The app goes on serving.
+        await request(t.server).get('/').expect(200);
+      });
+
+      it('answers a plain 404 when the object is gone before the first byte: no stack, no immutable caching', async () => {
+        const { url, image, object } = await uploadLarge(3);
+        unlinkSync(object);
+        const res = await readToTheEnd(t.app, url);
+        expect(res.status).toBe(404);
+        expect(res.complete).toBe(true);
+        expect(res.body.toString()).toBe('Not Found');
+        expect(res.headers['cache-control']).toBeUndefined();
+        // Express's own ETag of the text "Not Found" at most, never the image's.
+        expect(res.headers.etag).not.toBe(`"${sha256(image)}"`);
+      });
     });
 
     it.each(['/media/../../package.json', '/media/%2e%2e/%2e%2e/package.json', '/media/..%2f..%2fpackage.json/x'])(

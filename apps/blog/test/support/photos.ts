@@ -47,3 +47,14 @@ export async function animatedGif(width: number, height: number): Promise<Buffer
 }
 
 export const metadataOf = (data: Buffer) => sharp(data).metadata();
+
+/**
+ * A PNG of white noise, stored without compression: width × height × 3 bytes and more, which the
+ * pipeline keeps byte for byte (nothing but pixels). For objects above the hot-image cache's 2 MB.
+ */
+export function noisePng(width: number, height: number, seed: number): Promise<Buffer> {
+  const background = { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 31) % 256 };
+  return sharp({ create: { width, height, channels: 3, background, noise: { type: 'gaussian', mean: 128, sigma: 70 } } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}
