@@ -335,6 +335,48 @@ describe('media uploads', () => {
       expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
     });
 
+    it('refuses to delete an image only an earlier revision shows (409, naming it); a restore then shows it whole', async () => {
+      const body = (await uploadJson(freshPng(), 'once-shown.png').expect(201)).body as UploadAnswer;
+      const fields = {
+        _csrf: csrf,
+        title: 'Rewritten <post>',
+        slug: 'rewritten-post',
+        tags: '',
+        status: 'published',
+        publishedAt: '',
+      };
+      const created = await agent
+        .post('/admin/posts/new')
+        .type('form')
+        .send({ ...fields, markdown: `Then:\n\n![then](${body.url})\n` })
+        .expect(303);
+      const postId = Number(/\/admin\/posts\/(\d+)\/edit/.exec(String(created.headers.location))![1]);
+      await agent
+        .post(`/admin/posts/${postId}/edit`)
+        .type('form')
+        .send({ ...fields, markdown: 'Now without the picture.' })
+        .expect(303);
+      const list = await agent.get(`/admin/posts/${postId}/revisions`).expect(200);
+      const first = Math.min(
+        ...[...list.text.matchAll(new RegExp(`/admin/posts/${postId}/revisions/(\\d+)"`, 'g'))].map((m) => Number(m[1])),
+      );
+
+      const res = await deleteMedia(body.id).expect(409);
+      expect(res.text).toContain(`An earlier revision of the post “Rewritten &lt;post&gt;” (revision ${first}, saved `);
+      expect(res.text).toContain('restoring it would show a broken image, so the image is kept.');
+      expect(res.text).not.toMatch(/at .*\.js/);
+      const page = await agent.get('/admin/media').expect(200);
+      expect(page.text).toContain(
+        `<a href="/admin/posts/${postId}/revisions/${first}">Rewritten &lt;post&gt; (an earlier revision)</a>`,
+      );
+      expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
+
+      await agent.post(`/admin/posts/${postId}/revisions/${first}/restore`).type('form').send({ _csrf: csrf }).expect(303);
+      const post = await request(t.server).get('/posts/rewritten-post').expect(200);
+      expect(post.text).toContain(`src="${body.url}"`);
+      await request(t.server).get(body.url).expect(200);
+    });
+
     it('answers 404 for an image that does not exist and 400 for an id that is not a number', async () => {
       await deleteMedia(99999).expect(404);
       await deleteMedia('abc').expect(400);

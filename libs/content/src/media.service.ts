@@ -7,7 +7,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
-import { Media, type MediaPurpose, Page, Post } from './entities/index.js';
+import { Media, type MediaPurpose, Page, Post, Revision } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
 import type { ImageFacts, ImageLookup } from './markdown/images.js';
@@ -62,6 +62,11 @@ export interface MediaUse {
   kind: 'post' | 'page';
   id: number;
   title: string;
+  /**
+   * Set when only an earlier revision of the post shows the image (its newest such revision):
+   * restoring it would bring the image back, so it counts as a use.
+   */
+  revision?: { id: number; savedAt: Date };
 }
 export type MediaSummary = StoredMedia & { url: string; usedBy: number; uses: MediaUse[]; renditionBytes: number };
 
@@ -347,12 +352,22 @@ export class MediaService {
     );
   }
 
-  /** Deletes an image that no post or page links to: its row first, then its objects. */
+  /**
+   * Deletes an image that no post or page links to, nor any revision of a post (a restore would
+   * show it broken): its row first, then its objects.
+   */
   async delete(id: number): Promise<void> {
     const media = await this.em.findOne(Media, id, { exclude: ['data'] });
     if (!media) throw new ContentNotFoundError(`Image ${id} does not exist.`);
-    const used = (await this.uses(id)).length;
-    if (used > 0) throw new MediaInUseError(`This image is used in ${used} post(s) or page(s); remove it from them first.`);
+    const uses = await this.uses(id);
+    const current = uses.filter((u) => !u.revision).length;
+    if (current > 0) throw new MediaInUseError(`This image is used in ${current} post(s) or page(s); remove it from them first.`);
+    const [kept] = uses;
+    if (kept?.revision) {
+      throw new MediaInUseError(
+        `An earlier revision of the post “${kept.title}” (revision ${kept.revision.id}, saved ${kept.revision.savedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC) shows this image; restoring it would show a broken image, so the image is kept.`,
+      );
+    }
     await this.em.removeAndFlush(media);
     this.events.changed('media');
     // A failure here leaves objects no row names: never served (serving starts from the row), and
@@ -547,9 +562,28 @@ export class MediaService {
       ),
       this.em.find(Page, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
     ]);
+    // Revisions (posts only have them) of posts whose text no longer shows it: newest first, one per post.
+    const current = new Set(posts.map((p) => p.id));
+    const revisions = await this.em.find(
+      Revision,
+      { markdown: needle, post: { $nin: [...current] } },
+      { fields: ['id', 'createdAt', 'post.id', 'post.title'], orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
+    const earlier = new Map<number, MediaUse>();
+    for (const r of revisions) {
+      if (!earlier.has(r.post.id)) {
+        earlier.set(r.post.id, {
+          kind: 'post',
+          id: r.post.id,
+          title: r.post.title,
+          revision: { id: r.id, savedAt: r.createdAt },
+        });
+      }
+    }
     return [
       ...posts.map((p): MediaUse => ({ kind: 'post', id: p.id, title: p.title })),
       ...pages.map((p): MediaUse => ({ kind: 'page', id: p.id, title: p.title })),
+      ...earlier.values(),
     ];
   }
 }

@@ -48,7 +48,10 @@ export class AdminMediaController {
           renditionCount: m.renditions.length,
           renditionWidths: widths.join(', '),
           renditionKb: Math.ceil(m.renditionBytes / 1024),
-          uses: m.uses.map((u) => ({ ...u, editUrl: `/admin/${u.kind}s/${u.id}/edit` })),
+          uses: m.uses.map((u) => ({
+            ...u,
+            editUrl: u.revision ? `/admin/posts/${u.id}/revisions/${u.revision.id}` : `/admin/${u.kind}s/${u.id}/edit`,
+          })),
         };
       }),
     };
