@@ -62,7 +62,9 @@ export class MediaController {
     }
     return new Promise<void>((resolve) => {
       let sent = 0;
+      let readerGone = false;
       const fail = (reason: string) => {
+        if (readerGone) return resolve();
         this.logger.error(`media ${ref.id}: reading ${ref.key} failed: ${reason}`);
         source.destroy();
         if (!res.headersSent) {
@@ -74,8 +76,8 @@ export class MediaController {
         resolve();
       };
       source.on('data', (chunk: Buffer) => (sent += chunk.length));
-      // finished, not 'end' and 'error': the bucket client's stream may only close when its
-      // connection is cut half-way (seen with @google-cloud/storage: no error, no end).
+      // finished, not only 'end' and 'error': a store stream destroyed without an error (premature
+      // close) is a failure too. One that never ends at all is the store's to bound (stall-timeout.ts).
       finished(source, (err) => {
         if (err) return fail(err.message);
         if (sent !== ref.size) return fail(`the store gave ${sent} of ${ref.size} bytes`);
@@ -84,6 +86,7 @@ export class MediaController {
       });
       // The reader went away: stop reading the store.
       res.on('close', () => {
+        readerGone = !res.writableFinished;
         source.destroy();
         resolve();
       });
