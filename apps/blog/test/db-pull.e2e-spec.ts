@@ -1,15 +1,22 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
+import request from 'supertest';
 
+import { replicateFileIntoBucket } from './cloud-run/seed-bucket.js';
+import { loggedInAgent } from './support/admin-agent.js';
 import { LITESTREAM_BIN } from './support/container.js';
 import { startGcsStandIn } from './support/gcs-stand-in.js';
+import { bytes } from './support/media-http.js';
+import { png } from './support/media-images.js';
 import { rows, runCli } from './support/portability.js';
 import { spawnCaptured } from './support/process.js';
 import { leaseRaceOrAbsent } from './support/rollout.js';
+import { startTestApp } from './support/test-app.js';
 
 jest.setTimeout(60_000);
 
@@ -116,6 +123,62 @@ describe('db:pull', () => {
       expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
     } finally {
       await gcs.stop();
+    }
+  });
+
+  it('brings the images the database names from the bucket beside the pulled file, and the pulled blog serves them', async () => {
+    // A real blog with two uploads (one shown by a post), put into the bucket as production has it:
+    // the database through Litestream, the images under the media prefix beside the replica.
+    const blog = await startTestApp();
+    const images = [png(60, 40, 71), png(50, 50, 72)];
+    const uploaded: { id: number; url: string }[] = [];
+    try {
+      const { agent, csrf } = await loggedInAgent(blog);
+      for (const [i, image] of images.entries()) {
+        const res = await agent
+          .post('/admin/media')
+          .set('X-CSRF-Token', csrf)
+          .set('Accept', 'application/json')
+          .attach('file', image, { filename: `pulled-${i}.png`, contentType: 'image/png' })
+          .expect(201);
+        uploaded.push(res.body as { id: number; url: string });
+      }
+      await agent
+        .post('/admin/posts/new')
+        .type('form')
+        .send({ _csrf: csrf, title: 'Pulled photos', markdown: `![one](${uploaded[0].url})\n`, status: 'published' })
+        .expect(303);
+    } finally {
+      await blog.app.close();
+    }
+    const gcs = await startGcsStandIn({ buckets: ['photo-bucket'] });
+    const gcsUrl = 'gcs://photo-bucket/blog/inkstone.db';
+    const out = join(dir, 'pulled-blog', 'inkstone.db');
+    try {
+      await replicateFileIntoBucket(gcs, gcsUrl, blog.databasePath);
+      const result = await pull(['--out', out], { ...gcs.env, LITESTREAM_REPLICA_URL: gcsUrl });
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(/Images: \d+ copied from gs:\/\/photo-bucket\/blog\/media\//);
+      expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
+    } finally {
+      await gcs.stop();
+      rmSync(blog.dir, { recursive: true, force: true });
+    }
+    const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+    for (const image of images)
+      expect(readFileSync(join(dir, 'pulled-blog', 'media', `${sha256(image)}.png`)).equals(image)).toBe(true);
+
+    // The pulled blog runs on the folder (the bucket is gone): same addresses, same bytes.
+    const pulled = await startTestApp({ DATABASE_PATH: out });
+    try {
+      for (const [i, { url }] of uploaded.entries()) {
+        const res = await request(pulled.server).get(url).buffer(true).parse(bytes).expect(200);
+        expect((res.body as Buffer).equals(images[i])).toBe(true);
+      }
+      const post = await request(pulled.server).get('/posts/pulled-photos').expect(200);
+      expect(post.text).toContain(`src="${uploaded[0].url}"`);
+    } finally {
+      await pulled.close();
     }
   });
 

@@ -10,7 +10,16 @@ import { MediaService } from '@app/content';
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { bytes } from './support/media-http.js';
 import { PNG_SIGNATURE, png, pngChunk, pngIhdr } from './support/media-images.js';
-import { animatedGif, metadataOf, photo } from './support/photos.js';
+import {
+  ANIMATION,
+  animatedGif,
+  animatedGifWithComment,
+  animatedWebpWithGps,
+  exifHasGps,
+  framePixels,
+  metadataOf,
+  photo,
+} from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // sharp encodes AVIF and WebP renditions of real photos on a loaded 2-core machine.
@@ -117,6 +126,42 @@ describe('renditions and what readers get', () => {
     expect((await metadataOf(served.body as Buffer)).pages).toBe(2);
     const media = (await rows()).find((m) => m.id === body.id)!;
     expect({ animated: media.animated, renditions: media.renditions }).toEqual({ animated: true, renditions: [] });
+  });
+
+  it('drops EXIF with a GPS position from an animated WebP, keeping every frame, delay and the loop', async () => {
+    const upload_ = await animatedWebpWithGps(48, 32);
+    expect(exifHasGps((await metadataOf(upload_)).exif)).toBe(true);
+    const body = (await upload(upload_, 'wave.webp', 'image/webp').expect(201)).body as UploadAnswer;
+    const served = (await get(body.url).expect(200).expect('Content-Type', 'image/webp')).body as Buffer;
+    const meta = await metadataOf(served);
+    expect({ exif: meta.exif, xmp: meta.xmp, pages: meta.pages, delay: meta.delay, loop: meta.loop }).toEqual({
+      exif: undefined,
+      xmp: undefined,
+      pages: 3,
+      ...ANIMATION,
+    });
+    expect([body.width, body.height]).toEqual([48, 32]);
+    const media = (await rows()).find((m) => m.id === body.id)!;
+    expect({ animated: media.animated, renditions: media.renditions, size: media.size }).toEqual({
+      animated: true,
+      renditions: [],
+      size: served.length,
+    });
+  });
+
+  it.each([
+    ['a 1 MB comment', 1024 * 1024, 'blink.gif'],
+    // Small enough to pass the size check: found by walking the GIF's blocks.
+    ['a 300-byte comment', 300, 'blink-small.gif'],
+  ])('drops %s from an animated GIF, keeping its frames pixel for pixel, delays and loop', async (_what, bytes, name) => {
+    const upload_ = await animatedGifWithComment(40, 30, bytes);
+    const body = (await upload(upload_, name, 'image/gif').expect(201)).body as UploadAnswer;
+    const served = (await get(body.url).expect(200).expect('Content-Type', 'image/gif')).body as Buffer;
+    expect(served.length).toBeLessThan(4 * 1024);
+    expect(served.includes(Buffer.from('Lat 48.8566'))).toBe(false);
+    const meta = await metadataOf(served);
+    expect({ pages: meta.pages, delay: meta.delay, loop: meta.loop }).toEqual({ pages: 3, ...ANIMATION });
+    expect((await framePixels(served)).equals(await framePixels(upload_))).toBe(true);
   });
 
   it('turns a CMYK JPEG into sRGB for readers', async () => {

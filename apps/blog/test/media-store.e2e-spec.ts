@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -13,10 +13,11 @@ import { GcsMediaStore } from '../src/media/gcs-media-store.js';
 import { pullMedia } from '../src/media/pull-media.js';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
-import { bytes } from './support/media-http.js';
+import { bytes, readToTheEnd } from './support/media-http.js';
 import { type GcsStandIn, startGcsStandIn } from './support/gcs-stand-in.js';
 import { withLegacyMediaTable } from './support/legacy-media.js';
 import { png } from './support/media-images.js';
+import { noisePng } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Real uploads through sharp, app restarts, the GCS client's retries: seconds on a loaded machine.
@@ -35,6 +36,21 @@ const upload = (agent: Agent, csrf: string, data: Buffer, filename: string) =>
     .set('X-CSRF-Token', csrf)
     .set('Accept', 'application/json')
     .attach('file', data, { filename, contentType: 'image/png' });
+
+const HOUR = 3600_000;
+
+/**
+ * Moves the app's clock past the sweep's interval (10 minutes) so that the next trigger sweeps; each
+ * call 11 minutes further, never an hour past the real time (the grace that keeps young objects).
+ */
+function sweepDueOn(t: TestApp): () => void {
+  let ahead = 0;
+  return () => {
+    ahead += 11 * 60_000;
+    if (ahead >= HOUR - 5 * 60_000) throw new Error('the test moved the clock too far: young objects would look old');
+    jest.spyOn(t.clock, 'now').mockImplementation(() => new Date(Date.now() + ahead));
+  };
+}
 
 /** The media table as SQLite has it: proof of where the bytes are. */
 function mediaRows(databasePath: string): { id: number; sha256: string; data: Buffer | null; size: number }[] {
@@ -73,15 +89,81 @@ describe('image bytes outside the database', () => {
     it('never serves an object no row names, and sweeps it once it is old enough', async () => {
       const stray = join(t.dir, 'media', `${'a'.repeat(64)}.png`);
       const kept = readdirSync(join(t.dir, 'media'));
-      const { writeFileSync } = await import('node:fs');
       writeFileSync(stray, png(2, 2, 99));
       const media = t.app.get(MediaService);
       // Young: an upload may still be writing it.
-      expect(await t.run(() => media.sweepOrphans())).toBe(0);
+      expect(await t.run(() => media.sweepOrphans())).toEqual({ deleted: 0, cutShort: false });
       expect(existsSync(stray)).toBe(true);
-      expect(await t.run(() => media.sweepOrphans(Date.now() + 2 * 3600_000))).toBe(1);
+      expect(await t.run(() => media.sweepOrphans(Date.now() + 2 * HOUR))).toEqual({ deleted: 1, cutShort: false });
       expect(existsSync(stray)).toBe(false);
       expect(readdirSync(join(t.dir, 'media')).sort()).toEqual(kept.sort());
+    });
+
+    describe("the sweep runs on the author's requests, without any upload", () => {
+      const folder = () => join(t.dir, 'media');
+      let sweepDue: () => void;
+      beforeAll(() => (sweepDue = sweepDueOn(t)));
+      afterEach(() => jest.restoreAllMocks());
+
+      /** Writes a stray object, dated `ageMs` ago. */
+      const stray = (key: string, ageMs: number) => {
+        const path = join(folder(), key);
+        writeFileSync(path, png(2, 2, 98));
+        const when = new Date(Date.now() - ageMs);
+        utimesSync(path, when, when);
+        return key;
+      };
+      const ageObjectsOf = (hash: string) => {
+        const when = new Date(Date.now() - 2 * HOUR);
+        for (const key of readdirSync(folder()).filter((n) => n.startsWith(hash))) utimesSync(join(folder(), key), when, when);
+      };
+
+      it('on a dashboard visit: old strays go, an image a row names and a young stray stay; readers never sweep', async () => {
+        const image = png(500, 300, 41);
+        const { url } = (await upload(agent, csrf, image, 'named.png').expect(201)).body as UploadAnswer;
+        const named = readdirSync(folder()).filter((n) => n.startsWith(sha256(image)));
+        expect(named.length).toBeGreaterThan(1); // the original and its renditions
+        ageObjectsOf(sha256(image));
+        const old = [
+          stray(`${'c'.repeat(64)}.png`, 2 * HOUR),
+          stray(`${'c'.repeat(64)}-480w.webp`, 2 * HOUR),
+          // A temporary file a crashed write left behind.
+          stray(`${'d'.repeat(64)}.png.0a1b2c3d4e5f.tmp`, 2 * HOUR),
+        ];
+        const young = stray(`${'e'.repeat(64)}.png`, 5 * 60_000);
+
+        sweepDue();
+        await request(t.server).get('/').expect(200);
+        await request(t.server).get(url).expect(200);
+        for (const key of old) expect(existsSync(join(folder(), key))).toBe(true);
+
+        await agent.get('/admin').expect(200);
+        const left = readdirSync(folder());
+        for (const key of old) expect(left).not.toContain(key);
+        expect(left).toEqual(expect.arrayContaining([...named, young]));
+      });
+
+      it('after a delete in the library (the upload before it is not the trigger)', async () => {
+        const image = png(40, 30, 42);
+        const { id } = (await upload(agent, csrf, image, 'short-lived.png').expect(201)).body as UploadAnswer;
+        const old = stray(`${'f'.repeat(64)}.png`, 2 * HOUR);
+        sweepDue();
+        await agent.post(`/admin/media/${id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
+        expect(existsSync(join(folder(), old))).toBe(false);
+        expect(readdirSync(folder())).toContain(`${'e'.repeat(64)}.png`);
+      });
+
+      it('at most once in ten minutes per instance', async () => {
+        sweepDue();
+        await agent.get('/admin/media').expect(200);
+        const old = stray(`${'1'.repeat(64)}.png`, 2 * HOUR);
+        await agent.get('/admin/media').expect(200);
+        await agent.get('/admin').expect(200);
+        expect(existsSync(join(folder(), old))).toBe(true);
+        sweepDue();
+        await agent.get('/admin/media').expect(200);
+        expect(existsSync(join(folder(), old))).toBe(false);
+      });
     });
 
     it('deletes the objects with the image', async () => {
@@ -159,6 +241,75 @@ describe('image bytes outside the database', () => {
       for (let i = 0; i < 5; i++) await request(t.server).get(url).expect(200);
       expect(gcs.requests.filter((r) => r.method === 'GET' && r.path.includes(sha256(image))).length).toBe(reads);
       expect(downloads()).toBeGreaterThanOrEqual(0);
+    });
+
+    it('sweeps the bucket on a library visit and after a delete: old strays go, named and young objects stay', async () => {
+      const sweepDue = sweepDueOn(t);
+      const twoHoursAgo = new Date(Date.now() - 2 * HOUR).toISOString();
+      const age = (name: string) => (gcs.object('blog', name)!.updated = twoHoursAgo);
+      const image = png(500, 300, 43);
+      await upload(agent, csrf, image, 'bucket-named.png').expect(201);
+      const named = objects().filter((k) => k.includes(sha256(image)));
+      expect(named.length).toBeGreaterThan(1);
+      named.forEach(age);
+      const old = [`site/media/${'c'.repeat(64)}.png`, `site/media/${'c'.repeat(64)}-720w.avif`];
+      for (const name of old) gcs.putObject('blog', name, png(2, 2, 44), 'image/png');
+      old.forEach(age);
+      const young = `site/media/${'e'.repeat(64)}.png`;
+      gcs.putObject('blog', young, png(2, 2, 45), 'image/png');
+      // Outside the media prefix: never the sweep's business, however old.
+      gcs.putObject('blog', `site/other/${'c'.repeat(64)}.png`, png(2, 2, 46), 'image/png');
+      age(`site/other/${'c'.repeat(64)}.png`);
+
+      try {
+        sweepDue();
+        await agent.get('/admin/media').expect(200);
+        expect(objects()).toEqual(expect.arrayContaining([...named, young]));
+        for (const name of old) expect(objects()).not.toContain(name);
+        expect(gcs.object('blog', `site/other/${'c'.repeat(64)}.png`)).toBeDefined();
+
+        const later = `site/media/${'f'.repeat(64)}.webp`;
+        const { id } = (await upload(agent, csrf, png(30, 30, 47), 'deleted.png').expect(201)).body as UploadAnswer;
+        gcs.putObject('blog', later, png(2, 2, 48), 'image/webp');
+        age(later);
+        sweepDue();
+        await agent.post(`/admin/media/${id}/delete`).type('form').send({ _csrf: csrf }).expect(303);
+        expect(objects()).not.toContain(later);
+        expect(objects()).toEqual(expect.arrayContaining([...named, young]));
+      } finally {
+        jest.restoreAllMocks();
+      }
+    });
+
+    it('streams an original over 2 MB from the bucket, and cuts the reader off when the bucket does half-way', async () => {
+      const image = await noisePng(1000, 800, 51);
+      expect(image.length).toBeGreaterThan(2 * 1024 * 1024);
+      const up = await upload(agent, csrf, image, 'large.png');
+      // The answer and the bucket's failed requests, should it not be 201 (seen once under load).
+      expect({ status: up.status, text: up.text, failed: gcs.unexpected() }).toMatchObject({ status: 201 });
+      const { url } = up.body as UploadAnswer;
+      const whole = await readToTheEnd(t.app, url);
+      expect(whole).toMatchObject({ status: 200, complete: true });
+      expect(whole.body.equals(image)).toBe(true);
+      expect(whole.headers['content-length']).toBe(String(image.length));
+      expect(whole.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+
+      const reads = (r: { method: string; path: string }) => r.method === 'GET' && r.path.includes(sha256(image));
+      gcs.failNext(1, { cutBodyAfter: 512 * 1024, match: reads });
+      try {
+        // The store's stall bound (10 s) ends it; the bucket client alone would wait forever.
+        const cut = await readToTheEnd(t.app, url, 30_000);
+        expect(cut.status).toBe(200);
+        expect(cut.complete).toBe(false);
+        expect(cut.ms).toBeLessThan(25_000);
+        expect(cut.body.length).toBeLessThan(image.length);
+        expect(cut.body.equals(image.subarray(0, cut.body.length))).toBe(true);
+      } finally {
+        gcs.clearFaults();
+      }
+      // Not cached (too large), read again whole.
+      const after = await readToTheEnd(t.app, url);
+      expect(after.complete && after.body.equals(image)).toBe(true);
     });
 
     it('stores nothing when the bucket refuses the write: no row, no object, a 5xx with a message', async () => {

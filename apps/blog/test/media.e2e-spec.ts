@@ -1,13 +1,16 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { existsSync, truncateSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 
 import request from 'supertest';
 
-import { MAX_UPLOAD_BYTES, MediaService } from '@app/content';
+import { MAX_UPLOAD_BYTES, MediaCache, MediaService } from '@app/content';
 
 import { type Agent, csrfFrom, loggedInAgent } from './support/admin-agent.js';
-import { rawGet, bytes } from './support/media-http.js';
+import { rawGet, bytes, readToTheEnd } from './support/media-http.js';
 import { gif, jpeg, png, PNG_SIGNATURE, pngIhdr, pngOfSize, webp } from './support/media-images.js';
+import { noisePng } from './support/photos.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Logs in (argon2), decodes images up to the 10 MB limit: seconds on a loaded 2-core machine.
@@ -332,6 +335,48 @@ describe('media uploads', () => {
       expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
     });
 
+    it('refuses to delete an image only an earlier revision shows (409, naming it); a restore then shows it whole', async () => {
+      const body = (await uploadJson(freshPng(), 'once-shown.png').expect(201)).body as UploadAnswer;
+      const fields = {
+        _csrf: csrf,
+        title: 'Rewritten <post>',
+        slug: 'rewritten-post',
+        tags: '',
+        status: 'published',
+        publishedAt: '',
+      };
+      const created = await agent
+        .post('/admin/posts/new')
+        .type('form')
+        .send({ ...fields, markdown: `Then:\n\n![then](${body.url})\n` })
+        .expect(303);
+      const postId = Number(/\/admin\/posts\/(\d+)\/edit/.exec(String(created.headers.location))![1]);
+      await agent
+        .post(`/admin/posts/${postId}/edit`)
+        .type('form')
+        .send({ ...fields, markdown: 'Now without the picture.' })
+        .expect(303);
+      const list = await agent.get(`/admin/posts/${postId}/revisions`).expect(200);
+      const first = Math.min(
+        ...[...list.text.matchAll(new RegExp(`/admin/posts/${postId}/revisions/(\\d+)"`, 'g'))].map((m) => Number(m[1])),
+      );
+
+      const res = await deleteMedia(body.id).expect(409);
+      expect(res.text).toContain(`An earlier revision of the post “Rewritten &lt;post&gt;” (revision ${first}, saved `);
+      expect(res.text).toContain('restoring it would show a broken image, so the image is kept.');
+      expect(res.text).not.toMatch(/at .*\.js/);
+      const page = await agent.get('/admin/media').expect(200);
+      expect(page.text).toContain(
+        `<a href="/admin/posts/${postId}/revisions/${first}">Rewritten &lt;post&gt; (an earlier revision)</a>`,
+      );
+      expect(page.text).not.toContain(`action="/admin/media/${body.id}/delete"`);
+
+      await agent.post(`/admin/posts/${postId}/revisions/${first}/restore`).type('form').send({ _csrf: csrf }).expect(303);
+      const post = await request(t.server).get('/posts/rewritten-post').expect(200);
+      expect(post.text).toContain(`src="${body.url}"`);
+      await request(t.server).get(body.url).expect(200);
+    });
+
     it('answers 404 for an image that does not exist and 400 for an id that is not a number', async () => {
       await deleteMedia(99999).expect(404);
       await deleteMedia('abc').expect(400);
@@ -350,6 +395,67 @@ describe('media uploads', () => {
       '/media/99999999999/x.png',
     ])('404s on %s', async (path) => {
       await request(t.server).get(path).expect(404);
+    });
+
+    describe('originals over 2 MB: streamed from the store, never held in memory', () => {
+      const TWO_MB = 2 * 1024 * 1024;
+      /** Uploads a fresh noisy PNG over 2 MB; its URL, bytes and the object's path in ./media. */
+      const uploadLarge = async (seed: number) => {
+        const image = await noisePng(1000, 800, seed);
+        expect(image.length).toBeGreaterThan(TWO_MB);
+        const { url } = (await uploadJson(image, `large-${seed}.png`).expect(201)).body as UploadAnswer;
+        const object = join(t.dir, 'media', `${sha256(image)}.png`);
+        expect(existsSync(object)).toBe(true);
+        return { url, image, object };
+      };
+
+      it('answers the exact bytes with immutable caching, length, type and ETag; 304 and HEAD as for small ones', async () => {
+        const { url, image } = await uploadLarge(1);
+        const res = await request(t.server).get(url).buffer(true).parse(bytes).expect(200);
+        expect((res.body as Buffer).equals(image)).toBe(true);
+        expect(res.headers['content-type']).toBe('image/png');
+        expect(res.headers['content-length']).toBe(String(image.length));
+        expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers.etag).toBe(`"${sha256(image)}"`);
+        // Streamed, not cached: one large original must not push a page's renditions out of memory.
+        expect(t.app.get(MediaCache).get(`${sha256(image)}.png`)).toBeUndefined();
+
+        const again = await request(t.server).get(url).set('If-None-Match', res.headers.etag).buffer(true).parse(bytes);
+        expect(again.status).toBe(304);
+        expect((again.body as Buffer).length).toBe(0);
+
+        const head = await request(t.server).head(url).expect(200);
+        expect(head.headers['content-length']).toBe(String(image.length));
+        expect(head.headers['content-type']).toBe('image/png');
+        expect(head.headers.etag).toBe(`"${sha256(image)}"`);
+        expect(head.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      });
+
+      it('cuts the connection when the store gives fewer bytes than the row promises (no hung reader)', async () => {
+        const { url, image, object } = await uploadLarge(2);
+        truncateSync(object, 1024 * 1024);
+        const res = await readToTheEnd(t.app, url);
+        expect(res.status).toBe(200);
+        expect(res.headers['content-length']).toBe(String(image.length));
+        expect(res.complete).toBe(false);
+        expect(res.body.length).toBeLessThanOrEqual(1024 * 1024);
+        expect(res.body.equals(image.subarray(0, res.body.length))).toBe(true);
+        // The app goes on serving.
+        await request(t.server).get('/').expect(200);
+      });
+
+      it('answers a plain 404 when the object is gone before the first byte: no stack, no immutable caching', async () => {
+        const { url, image, object } = await uploadLarge(3);
+        unlinkSync(object);
+        const res = await readToTheEnd(t.app, url);
+        expect(res.status).toBe(404);
+        expect(res.complete).toBe(true);
+        expect(res.body.toString()).toBe('Not Found');
+        expect(res.headers['cache-control']).toBeUndefined();
+        // Express's own ETag of the text "Not Found" at most, never the image's.
+        expect(res.headers.etag).not.toBe(`"${sha256(image)}"`);
+      });
     });
 
     it.each(['/media/../../package.json', '/media/%2e%2e/%2e%2e/package.json', '/media/..%2f..%2fpackage.json/x'])(

@@ -43,6 +43,7 @@ export {
   type MediaUse,
   type RenditionsProgress,
   type StoredMedia,
+  type SweepOutcome,
 } from './media.service.js';
 export {
   describeReport,

@@ -3,10 +3,11 @@ import type { Readable } from 'node:stream';
 
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
+import { Clock } from './clock.js';
 import { ContentEvents } from './content-events.js';
-import { Media, type MediaPurpose, Page, Post } from './entities/index.js';
+import { Media, type MediaPurpose, Page, Post, Revision } from './entities/index.js';
 import { ContentError, ContentNotFoundError } from './errors.js';
 import { isCompleteImage } from './image-check.js';
 import type { ImageFacts, ImageLookup } from './markdown/images.js';
@@ -17,6 +18,7 @@ import { MEDIA_STORE, type MediaStore } from './media/media-store.js';
 import { renderMarkdown } from './lazy-renderer.js';
 import { slugify } from './slug.js';
 import { mediaIdsIn, mediaUrl, mediaUrlPrefix, renditionFilename } from './urls.js';
+import { WRITE_GATE, type WriteGate } from './write-gate.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -32,6 +34,11 @@ const ALLOWED = new Map([
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 /** At most one sweep per instance in this time: it lists the whole store. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
+/**
+ * How long one sweep may spend deleting on the author's request that triggers it (the listing and
+ * one query come first); what is left waits for the next sweep.
+ */
+const SWEEP_BUDGET_MS = 1000;
 
 export class UnsupportedMediaError extends ContentError {
   readonly status = 415;
@@ -55,6 +62,11 @@ export interface MediaUse {
   kind: 'post' | 'page';
   id: number;
   title: string;
+  /**
+   * Set when only an earlier revision of the post shows the image (its newest such revision):
+   * restoring it would bring the image back, so it counts as a use.
+   */
+  revision?: { id: number; savedAt: Date };
 }
 export type MediaSummary = StoredMedia & { url: string; usedBy: number; uses: MediaUse[]; renditionBytes: number };
 
@@ -85,9 +97,17 @@ const WITHOUT_RENDITIONS = `data is null and animated = 0 and refused is null an
 const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** What one orphan sweep did: objects deleted, and whether its budget ran out before the end. */
+export interface SweepOutcome {
+  deleted: number;
+  cutShort: boolean;
+}
+
 @Injectable()
 export class MediaService {
+  private readonly logger = new Logger('Media');
   private lastSweep = 0;
+  private sweeping: Promise<SweepOutcome | null> | null = null;
   /** Set while images uploaded before the media store still have their bytes in the database. */
   private legacyLeft = false;
 
@@ -96,6 +116,8 @@ export class MediaService {
     private readonly events: ContentEvents,
     @Inject(MEDIA_STORE) private readonly store: MediaStore,
     private readonly cache: MediaCache,
+    private readonly clock: Clock,
+    @Optional() @Inject(WRITE_GATE) private readonly gate?: WriteGate,
   ) {}
 
   get storeLocation(): string {
@@ -136,7 +158,7 @@ export class MediaService {
       throw err;
     }
     this.events.changed('media');
-    await this.sweepNow();
+    await this.sweepIfDue();
     return media;
   }
 
@@ -333,37 +355,82 @@ export class MediaService {
     );
   }
 
-  /** Deletes an image that no post or page links to: its row first, then its objects. */
+  /**
+   * Deletes an image that no post or page links to, nor any revision of a post (a restore would
+   * show it broken): its row first, then its objects.
+   */
   async delete(id: number): Promise<void> {
     const media = await this.em.findOne(Media, id, { exclude: ['data'] });
     if (!media) throw new ContentNotFoundError(`Image ${id} does not exist.`);
-    const used = (await this.uses(id)).length;
-    if (used > 0) throw new MediaInUseError(`This image is used in ${used} post(s) or page(s); remove it from them first.`);
+    const uses = await this.uses(id);
+    const current = uses.filter((u) => !u.revision).length;
+    if (current > 0) throw new MediaInUseError(`This image is used in ${current} post(s) or page(s); remove it from them first.`);
+    const [kept] = uses;
+    if (kept?.revision) {
+      throw new MediaInUseError(
+        `An earlier revision of the post “${kept.title}” (revision ${kept.revision.id}, saved ${kept.revision.savedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC) shows this image; restoring it would show a broken image, so the image is kept.`,
+      );
+    }
     await this.em.removeAndFlush(media);
     this.events.changed('media');
     // A failure here leaves objects no row names: never served (serving starts from the row), and
     // deleted by the next sweep.
     await this.discardUnreferenced(media.sha256).catch(() => undefined);
+    await this.sweepIfDue();
   }
 
   /**
    * Deletes objects no row references and older than the grace period (uploads that failed after
-   * writing, deletes whose object removal failed). Resolves to how many were deleted.
+   * writing, deletes whose object removal failed, originals the boot's upgrade renamed). Stops
+   * deleting at `deadline` (epoch ms). Resolves to how many were deleted.
    */
-  async sweepOrphans(now = Date.now(), graceMs = ORPHAN_GRACE_MS): Promise<number> {
-    this.lastSweep = now;
+  async sweepOrphans(now = this.clock.now().getTime(), graceMs = ORPHAN_GRACE_MS, deadline = Infinity): Promise<SweepOutcome> {
+    // The listing comes before the rows: an object written after it is not looked at, and a row
+    // written after it (an upload finishing) is seen by the query below.
     const objects = await this.store.list();
-    const referenced = new Set((await this.em.find(Media, {}, { fields: ['sha256'] })).map((m) => m.sha256));
+    const referenced = new Set((await this.em.fork().find(Media, {}, { fields: ['sha256'] })).map((m) => m.sha256));
     let deleted = 0;
     for (const object of objects) {
       const hash = hashOfKey(object.key);
       if (hash && referenced.has(hash)) continue;
       if (now - object.updated.getTime() < graceMs) continue;
+      if (Date.now() >= deadline) return { deleted, cutShort: true };
       await this.store.delete(object.key);
       this.cache.delete(object.key);
       deleted++;
     }
-    return deleted;
+    return { deleted, cutShort: false };
+  }
+
+  /**
+   * Sweeps orphans if this instance has not in the last SWEEP_EVERY_MS, within SWEEP_BUDGET_MS of
+   * deleting. Called from the author's requests (an upload, a delete, the dashboard and the library):
+   * Cloud Run gives the CPU only while a request is served, so neither a timer nor the boot (whose
+   * first reader would wait) can do it, and no reader's request ever pays for it. Never throws.
+   * Resolves to what the sweep did, or null when none was due (or allowed).
+   */
+  sweepIfDue(): Promise<SweepOutcome | null> {
+    const now = this.clock.now().getTime();
+    if (this.sweeping || now - this.lastSweep < SWEEP_EVERY_MS) return this.sweeping ?? Promise.resolve(null);
+    this.lastSweep = now;
+    this.sweeping = this.sweepWithinBudget(now).finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async sweepWithinBudget(now: number): Promise<SweepOutcome | null> {
+    try {
+      // Deleting is a write: an instance that lost the writer lease may hold an older database that
+      // does not name the new writer's images.
+      if (this.gate && !(await this.gate.mayWrite())) return null;
+      const outcome = await this.sweepOrphans(now, ORPHAN_GRACE_MS, Date.now() + SWEEP_BUDGET_MS);
+      // Cut short: the next trigger carries on instead of waiting out the interval.
+      if (outcome.cutShort) this.lastSweep = 0;
+      if (outcome.deleted > 0) this.logger.log(`Swept ${outcome.deleted} media object(s) no image names any more`);
+      return outcome;
+    } catch (err) {
+      this.logger.warn(`The media sweep stopped: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
   }
 
   /**
@@ -487,12 +554,6 @@ export class MediaService {
     }
   }
 
-  /** Sweeps if the last sweep is old enough; never fails the request that triggers it. */
-  private async sweepNow(): Promise<void> {
-    if (Date.now() - this.lastSweep < SWEEP_EVERY_MS) return;
-    await this.sweepOrphans().catch(() => undefined);
-  }
-
   private async uses(id: number): Promise<MediaUse[]> {
     const needle = { $like: `%${mediaUrlPrefix(id)}%` };
     const [posts, pages] = await Promise.all([
@@ -504,9 +565,28 @@ export class MediaService {
       ),
       this.em.find(Page, { markdown: needle }, { fields: ['id', 'title'], orderBy: { id: 'asc' } }),
     ]);
+    // Revisions (posts only have them) of posts whose text no longer shows it: newest first, one per post.
+    const current = new Set(posts.map((p) => p.id));
+    const revisions = await this.em.find(
+      Revision,
+      { markdown: needle, post: { $nin: [...current] } },
+      { fields: ['id', 'createdAt', 'post.id', 'post.title'], orderBy: { createdAt: 'desc', id: 'desc' } },
+    );
+    const earlier = new Map<number, MediaUse>();
+    for (const r of revisions) {
+      if (!earlier.has(r.post.id)) {
+        earlier.set(r.post.id, {
+          kind: 'post',
+          id: r.post.id,
+          title: r.post.title,
+          revision: { id: r.id, savedAt: r.createdAt },
+        });
+      }
+    }
     return [
       ...posts.map((p): MediaUse => ({ kind: 'post', id: p.id, title: p.title })),
       ...pages.map((p): MediaUse => ({ kind: 'page', id: p.id, title: p.title })),
+      ...earlier.values(),
     ];
   }
 }

@@ -29,7 +29,8 @@ export class AdminMediaController {
   @Get()
   @Render('admin/media')
   async library(@Query('notice') key: unknown) {
-    const items = await this.media.list();
+    // The orphan sweep (when due) rides on the author's visit: see MediaService.sweepIfDue.
+    const [items] = await Promise.all([this.media.list(), this.media.sweepIfDue()]);
     return {
       layout: 'admin',
       title: 'Media',
@@ -47,7 +48,10 @@ export class AdminMediaController {
           renditionCount: m.renditions.length,
           renditionWidths: widths.join(', '),
           renditionKb: Math.ceil(m.renditionBytes / 1024),
-          uses: m.uses.map((u) => ({ ...u, editUrl: `/admin/${u.kind}s/${u.id}/edit` })),
+          uses: m.uses.map((u) => ({
+            ...u,
+            editUrl: u.revision ? `/admin/posts/${u.id}/revisions/${u.revision.id}` : `/admin/${u.kind}s/${u.id}/edit`,
+          })),
         };
       }),
     };

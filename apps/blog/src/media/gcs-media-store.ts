@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { MediaStore, StoredObject } from '@app/content';
 
 import { type Bucket, gcsStatus, openBucket } from '../cloud-storage/bucket.js';
+import { failWhenStalled } from './stall-timeout.js';
 
 /** Objects never change under a name (media-keys.ts), so anything in between may keep them. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -21,6 +22,8 @@ export class GcsMediaStore implements MediaStore {
     private readonly prefix: string,
     /** Per call, retries included: a 10 MB original on a slow link. */
     private readonly timeoutMs = 60_000,
+    /** A download that stops giving bytes for this long fails (see stream()). */
+    private readonly stallMs = 10_000,
   ) {
     this.location = `gcs://${bucketName}/${prefix}`;
   }
@@ -51,7 +54,10 @@ export class GcsMediaStore implements MediaStore {
   }
 
   stream(key: string): Readable {
-    return this.file(key).createReadStream({ validation: false });
+    // Why the stall bound: when the bucket's connection is cut half-way, this client's stream
+    // neither ends nor errors (@google-cloud/storage 7.22, its timeout included; tried against a
+    // reset after 512 KB), and the reader's request would hang with it for good.
+    return failWhenStalled(this.file(key).createReadStream({ validation: false }), this.stallMs);
   }
 
   async delete(key: string): Promise<void> {

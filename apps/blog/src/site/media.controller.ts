@@ -1,7 +1,9 @@
 import { Controller, Get, Headers, Logger, NotFoundException, Param, Res } from '@nestjs/common';
+import { finished, type Readable } from 'node:stream';
+
 import type { Response } from 'express';
 
-import { mediaIdOfSegment, MediaService } from '@app/content';
+import { mediaIdOfSegment, type MediaObjectRef, MediaService } from '@app/content';
 
 @Controller('media')
 export class MediaController {
@@ -44,20 +46,52 @@ export class MediaController {
       return;
     }
     res.setHeader('Content-Length', String(ref.size));
-    await new Promise<void>((resolve) => {
-      let started = false;
-      body.stream.once('data', () => (started = true));
-      body.stream.on('error', (err) => {
-        this.logger.error(`media ${id}: reading ${ref.key} failed: ${err.message}`);
-        if (!started && !res.headersSent) {
+    await this.stream(body.stream, ref, res);
+  }
+
+  /**
+   * Pipes a large object to the reader. Headers go with the first bytes, so a read that fails before
+   * them still answers 404; after them only cutting the connection tells the reader (and any cache
+   * between) that the image is incomplete: a short body under a promised Content-Length would leave
+   * the connection waiting for bytes that never come.
+   */
+  private stream(source: Readable, ref: MediaObjectRef, res: Response): Promise<void> {
+    if (res.req.method === 'HEAD') {
+      source.destroy();
+      res.end();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      let sent = 0;
+      let readerGone = false;
+      const fail = (reason: string) => {
+        if (readerGone) return resolve();
+        this.logger.error(`media ${ref.id}: reading ${ref.key} failed: ${reason}`);
+        source.destroy();
+        if (!res.headersSent) {
           res.removeHeader('Content-Length');
           res.removeHeader('Cache-Control');
+          res.removeHeader('ETag');
           res.status(404).type('text/plain').send('Not Found');
         } else res.destroy();
         resolve();
+      };
+      source.on('data', (chunk: Buffer) => (sent += chunk.length));
+      // finished, not only 'end' and 'error': a store stream destroyed without an error (premature
+      // close) is a failure too. One that never ends at all is the store's to bound (stall-timeout.ts).
+      finished(source, (err) => {
+        if (err) return fail(err.message);
+        if (sent !== ref.size) return fail(`the store gave ${sent} of ${ref.size} bytes`);
+        res.end();
+        resolve();
       });
-      body.stream.on('end', resolve);
-      body.stream.pipe(res);
+      // The reader went away: stop reading the store.
+      res.on('close', () => {
+        readerGone = !res.writableFinished;
+        source.destroy();
+        resolve();
+      });
+      source.pipe(res, { end: false });
     });
   }
 }

@@ -86,6 +86,11 @@ export interface FaultOptions {
    * connection with 'reset') although the change was made, as when a response is lost on the way.
    */
   afterApplying?: boolean | 'reset';
+  /**
+   * A download instead sends its headers (the whole length) and this many bytes of the object, then
+   * resets the connection: a read that fails half-way. Other requests are answered as usual.
+   */
+  cutBodyAfter?: number;
   /** Only requests this returns true for are failed (and counted). */
   match?: (req: { method: string; path: string }) => boolean;
 }
@@ -312,6 +317,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     remaining: number;
     status: number;
     afterApplying?: FaultOptions['afterApplying'];
+    cutBodyAfter?: number;
     match?: FaultOptions['match'];
   }[] = [];
   const barriers: {
@@ -426,7 +432,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     return o;
   };
 
-  const sendMedia = (req: IncomingMessage, res: ServerResponse, o: StoredObject) => {
+  const sendMedia = (req: IncomingMessage, res: ServerResponse, o: StoredObject, cutBodyAfter?: number) => {
     const headers: Record<string, string> = {
       'Content-Type': o.contentType,
       ...(o.fields.cacheControl ? { 'Cache-Control': o.fields.cacheControl } : {}),
@@ -469,6 +475,10 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
       }
     }
     res.writeHead(200, { ...headers, 'Content-Length': size });
+    if (cutBodyAfter !== undefined) {
+      res.write(o.data.subarray(0, cutBodyAfter), () => res.destroy());
+      return;
+    }
     res.end(o.data);
   };
 
@@ -687,9 +697,12 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     }
 
     const fault = faults.find((f) => f.remaining > 0 && (!f.match || f.match({ method, path: record.path })));
+    const cutBodyAfter = fault?.cutBodyAfter;
     if (fault) {
       fault.remaining--;
       record.injected = true;
+    }
+    if (fault && cutBodyAfter === undefined) {
       if (!fault.afterApplying) throw new HttpError(fault.status, 'Injected fault from the GCS stand-in', 'backendError');
       // Do the work, then lose the answer: the routes below answer into a sink.
       res = answerSink();
@@ -720,7 +733,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
           if (method === 'GET') {
             const o = getObject(bucketName, name, query);
             checkPreconditions(preconditionsFrom(query), o, true);
-            if (query.get('alt') === 'media') return sendMedia(req, res, o);
+            if (query.get('alt') === 'media') return sendMedia(req, res, o, cutBodyAfter);
             return sendJson(res, 200, resource(bucketName, name, o));
           }
           if (method === 'DELETE') {
@@ -779,7 +792,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
     ) {
       const o = getObject(seg(0), rest(1), query);
       checkPreconditions(preconditionsFrom(query, req.headers), o, true);
-      return sendMedia(req, res, o);
+      return sendMedia(req, res, o, cutBodyAfter);
     }
 
     record.unknown = true;
@@ -870,6 +883,7 @@ export async function startGcsStandIn(options: { buckets?: string[] } = {}): Pro
         remaining: count,
         status: options.status ?? 503,
         afterApplying: options.afterApplying,
+        cutBodyAfter: options.cutBodyAfter,
         match: options.match,
       });
     },

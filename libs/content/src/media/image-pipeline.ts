@@ -1,5 +1,6 @@
 import type { Metadata, Sharp, SharpConstructor, SharpOptions } from 'sharp';
 
+import { gifCarriesMetadata } from './gif-metadata.js';
 import type { RenditionFormat } from './media-keys.js';
 
 /** The theme's column is 42rem (672 px): widths for phones, the column, and 2× screens. */
@@ -91,10 +92,15 @@ export async function prepareImage(upload: Buffer, mime: string): Promise<Prepar
 
   try {
     if (animated) {
-      // Kept as uploaded, animation and all (no renditions: an AVIF would lose the animation).
-      // Decoding every frame proves the file whole.
-      await open({ animated: true }).raw().toBuffer();
-      return { original: upload, untouched: true, width, height, animated, renditions: [] };
+      // No renditions: an AVIF would lose the animation. A clean upload is kept as it is (decoding
+      // every frame proves it whole); one carrying metadata (EXIF with GPS, XMP, comments) gets
+      // its frames re-encoded in its own format, delays and looping kept.
+      if (isClean(upload, meta) && !(mime === 'image/gif' && gifCarriesMetadata(upload))) {
+        await open({ animated: true }).raw().toBuffer();
+        return { original: upload, untouched: true, width, height, animated, renditions: [] };
+      }
+      const original = await reencodeAnimated(open({ animated: true }), mime, meta);
+      return { original, untouched: false, width, height, animated, renditions: [] };
     }
     const untouched = isClean(upload, meta);
     const original = untouched ? upload : await reencode(open(), mime, meta);
@@ -123,7 +129,7 @@ export async function prepareImage(upload: Buffer, mime: string): Promise<Prepar
  * disagree on it), and no bulk beyond its pixels (private chunks, padding).
  */
 function isClean(upload: Buffer, meta: Metadata): boolean {
-  const pixelsBytes = (meta.width ?? 0) * (meta.height ?? 0) * (meta.channels ?? 4);
+  const pixelsBytes = (meta.width ?? 0) * (meta.height ?? 0) * (meta.channels ?? 4) * (meta.pages ?? 1);
   return (
     !meta.exif &&
     !meta.xmp &&
@@ -148,6 +154,15 @@ async function reencode(image: Sharp, mime: string, meta: Metadata): Promise<Buf
     default:
       return clean.gif().toBuffer();
   }
+}
+
+/**
+ * Every frame, same format, no metadata block (sharp writes none unless asked): the frame delays
+ * and the loop count carried over from the upload. WebP at the quality of the still re-encode.
+ */
+async function reencodeAnimated(frames: Sharp, mime: string, meta: Metadata): Promise<Buffer> {
+  const timing = { ...(meta.delay ? { delay: meta.delay } : {}), ...(meta.loop !== undefined ? { loop: meta.loop } : {}) };
+  return mime === 'image/webp' ? frames.webp({ quality: 90, ...timing }).toBuffer() : frames.gif(timing).toBuffer();
 }
 
 /**
