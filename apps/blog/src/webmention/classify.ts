@@ -1,8 +1,14 @@
-import { mf2 } from 'microformats-parser';
-
 import type { MentionFacts } from '@app/content';
 
 import { absoluteHttpUrl } from './html-links.js';
+
+type Mf2 = typeof import('microformats-parser').mf2;
+let parser: Promise<Mf2> | null = null;
+/**
+ * Loaded with the first mention, not at boot: microformats-parser and its parse5 are ~390 KB of
+ * the bundle, which the boot would otherwise evaluate before its first reader for a rare request.
+ */
+const loadMf2 = (): Promise<Mf2> => (parser ??= import('microformats-parser').then((m) => m.mf2));
 
 type Mf2Item = { type?: string[]; properties?: Record<string, unknown[]>; children?: Mf2Item[]; value?: unknown };
 
@@ -16,7 +22,8 @@ export const EXCERPT_MAX = 500;
  * plain name) and its content as plain text, trimmed to EXCERPT_MAX. Only text is kept: the views
  * escape it, so nothing from the source is ever markup on the blog.
  */
-export function classifyMention(html: string, sourceUrl: string, target: string): MentionFacts {
+export async function classifyMention(html: string, sourceUrl: string, target: string): Promise<MentionFacts> {
+  const mf2 = await loadMf2();
   const want = absoluteHttpUrl(target, target);
   let parsed: { items: Mf2Item[] };
   try {

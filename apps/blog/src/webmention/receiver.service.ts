@@ -70,7 +70,7 @@ export class WebmentionReceiver {
       await this.mentions.removeSource(source, target);
       return bad('source does not link to target.');
     }
-    const facts = classifyMention(html, page.url, target);
+    const facts = await classifyMention(html, page.url, target);
     const result = await this.mentions.record(post, source, target, facts);
     this.logger.log(`${result} ${facts.kind} from ${new URL(source).host} for post ${post.id}, held for approval`);
     return { status: 202, message: "Accepted: verified, held for the author's approval." };
