@@ -32,7 +32,8 @@ describe('first run', () => {
 
     const second = await startTestApp(env);
     try {
-      await request(second.server).get('/posts/welcome-to-inkstone').expect(404);
+      // Deleted, it answers 410 Gone (not re-created, not merely missing).
+      await request(second.server).get('/posts/welcome-to-inkstone').expect(410);
       expect((await request(second.server).get('/').expect(200)).text).toContain('Nothing published yet.');
     } finally {
       await second.close();

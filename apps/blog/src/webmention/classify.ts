@@ -8,7 +8,14 @@ let parser: Promise<Mf2> | null = null;
  * Loaded with the first mention, not at boot: microformats-parser and its parse5 are ~390 KB of
  * the bundle, which the boot would otherwise evaluate before its first reader for a rare request.
  */
-const loadMf2 = (): Promise<Mf2> => (parser ??= import('microformats-parser').then((m) => m.mf2));
+const loadMf2 = (): Promise<Mf2> =>
+  (parser ??= import('microformats-parser').then((m) => {
+    // A CommonJS package: Node's own import names its exports, the bundle's gives them as default.
+    const mod = m as typeof m & { default?: { mf2?: Mf2 } };
+    const mf2 = mod.mf2 ?? mod.default?.mf2;
+    if (typeof mf2 !== 'function') throw new Error('microformats-parser has no mf2 export');
+    return mf2;
+  }));
 
 type Mf2Item = { type?: string[]; properties?: Record<string, unknown[]>; children?: Mf2Item[]; value?: unknown };
 
