@@ -90,8 +90,19 @@ export async function replicateFileIntoBucket(gcs: GcsStandIn, replicaUrl: strin
       if (Date.now() > deadline) throw new Error('no snapshot uploaded within 120 s');
       await sleep(200);
     }
+    // Why wait for a quiet bucket: Litestream 0.3.13 can hang for good when SIGTERM cancels an upload
+    // in flight (its replica goroutine blocks writing into a pipe nobody reads; DESIGN.md, shutdown
+    // step 4). CI once waited here until the suite's timeout.
+    const quietSince = () => Math.max(0, ...gcs.requests.map((r) => r.endedAt ?? (r.status === 0 ? Infinity : 0)));
+    while (Date.now() - quietSince() < 1_500 && Date.now() < deadline) await sleep(200);
   } finally {
     child.kill('SIGTERM');
-    await exited;
+    // The snapshot holds the whole file (nothing writes it meanwhile): should Litestream still hang,
+    // it is killed rather than waited for.
+    const hung = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+    if (hung) {
+      child.kill('SIGKILL');
+      await exited;
+    }
   }
 }
