@@ -15,6 +15,7 @@ import { bytes } from './support/media-http.js';
 import { png } from './support/media-images.js';
 import { rows, runCli } from './support/portability.js';
 import { spawnCaptured } from './support/process.js';
+import { waitNudging } from './support/litestream-nudge.js';
 import { leaseRaceOrAbsent } from './support/rollout.js';
 import { startTestApp } from './support/test-app.js';
 
@@ -66,7 +67,7 @@ describe('db:pull', () => {
       await sleep(1100);
       const segments = walSegments();
       db.exec("INSERT INTO note VALUES ('second')");
-      await waitFor('the second write in the replica', () => walSegments() > segments);
+      await waitNudging('the second write in the replica', db, () => walSegments() > segments);
     } finally {
       db.close();
       litestream.child.kill('SIGTERM');
