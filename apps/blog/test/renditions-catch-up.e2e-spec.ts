@@ -133,6 +133,16 @@ describe('renditions for images from before, made on the author’s requests', (
     expect(res.body).toEqual({ done: 3, left: 0 });
   });
 
+  it('one at a time per instance: a request that finds one under way goes on without waiting for it', async () => {
+    const media = t.app.get(MediaService);
+    const [first, second] = await Promise.all([
+      t.run(() => media.catchUpRenditions(60_000)),
+      t.run(() => media.catchUpRenditions(60_000)),
+    ]);
+    expect([first?.done, second]).toEqual([3, null]);
+    expect(without()).toBe(0);
+  });
+
   it('refuses a press without the CSRF token, and makes nothing', async () => {
     await agent.post('/admin/media/renditions').type('form').send({}).expect(403);
     expect(without()).toBe(3);

@@ -513,12 +513,14 @@ export class MediaService {
    * makeMissingRenditions on an author's request, within `budgetMs`. Why on requests too: the boot
    * gives them 10 s a start (LegacyImageUpgrade), so a library of 300 photos from before took ~100
    * cold starts; Cloud Run gives the CPU while a request is served, and an author's request may
-   * wait for it (a reader's never does). One at a time per instance (a second request shares the
-   * one under way), only on the instance holding the writer lease (it writes objects and rows);
-   * one query when every image has them. Never throws; null when nothing was tried.
+   * wait for it (a reader's never does). One at a time per instance: a request that finds one
+   * under way goes on without it (a 2 s dashboard visit must not wait out another tab's 20 s press).
+   * Only on the instance holding the writer lease (it writes objects and rows); one query when
+   * every image has them. Never throws; null when nothing was tried.
    */
   catchUpRenditions(budgetMs: number): Promise<RenditionsProgress | null> {
-    this.catchingUp ??= this.catchUpWithin(budgetMs).finally(() => (this.catchingUp = null));
+    if (this.catchingUp) return Promise.resolve(null);
+    this.catchingUp = this.catchUpWithin(budgetMs).finally(() => (this.catchingUp = null));
     return this.catchingUp;
   }
 
