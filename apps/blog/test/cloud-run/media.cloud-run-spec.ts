@@ -251,7 +251,11 @@ const cancelledAtShutdown = (r: RecordedRequest) =>
  * Carries a blog from before on until every photo has renditions (by hand: CLOUD_RUN_MEDIA_UNTIL_DONE),
  * from its state after `starts` cold starts; the figures for BENCHMARKS.md.
  */
-async function untilAllHaveRenditions(s: Scenario, mode: 'starts' | 'author', starts: number): Promise<Record<string, unknown>> {
+async function untilAllHaveRenditions(
+  s: Scenario,
+  mode: 'starts' | 'author',
+  starts: number,
+): Promise<{ figures: Record<string, unknown>; end: Restored }> {
   const began = Date.now();
   let now = await restored(s, `until-${starts}`);
   const cold = async () => {
@@ -280,7 +284,7 @@ async function untilAllHaveRenditions(s: Scenario, mode: 'starts' | 'author', st
     now = await restored(s, 'until-end');
   }
   expect([now.integrity, now.inDatabase, now.missing]).toEqual(['ok', 0, 0]);
-  return {
+  const figures = {
     mode,
     coldStarts: starts,
     coldStartsSeconds: Math.round(startsMs / 1000),
@@ -291,6 +295,7 @@ async function untilAllHaveRenditions(s: Scenario, mode: 'starts' | 'author', st
     withRenditions: now.withRenditions,
     refused: now.refused,
   };
+  return { figures, end: now };
 }
 
 const median = (xs: number[]) => {
@@ -415,6 +420,9 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
         progress.push(`${start}:${now.inDatabase}db/${now.withRenditions}r/${mib(now.bytes)}MiB`);
       });
       coldStartMs.blobs = starts.firstOkMs[0];
+      // By hand: on to the end (it moves the BLOBs left first), before the checks of the moved state.
+      const untilDone = UNTIL_DONE ? await untilAllHaveRenditions(s, UNTIL_DONE, COLD_STARTS) : null;
+      if (untilDone) last = untilDone.end;
       const end = last!;
       // All moved by now (30 photos: at the first start), every one in the bucket.
       expect(end.inDatabase).toBe(0);
@@ -431,11 +439,7 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
       expect(page.status).toBe(200);
       const pictures = (html.match(/<picture>/g) ?? []).length;
       if (end.withRenditions >= 5) expect(pictures).toBe(5);
-      if (UNTIL_DONE)
-        report(
-          `photo blog, ${IMAGES} photos as BLOBs, until all have renditions`,
-          await untilAllHaveRenditions(s, UNTIL_DONE, COLD_STARTS),
-        );
+      if (untilDone) report(`photo blog, ${IMAGES} photos as BLOBs, until all have renditions`, untilDone.figures);
       const bucket = bucketBytes(s);
       report(`photo blog, ${IMAGES} photos as BLOBs (before)`, {
         databaseMiB: mib(seeded.databaseBytes),
