@@ -321,10 +321,15 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
     await seedDatabaseFile(base, POSTS, 0);
   }, 120_000);
   afterAll(() => rmSync(baseDir, { recursive: true, force: true }));
-  afterEach(async () => {
-    await s?.close(cancelledAtShutdown);
-    s = undefined;
-  }, 120_000);
+  // Every instance's container root is removed at close (2–3 s each here): 50 cold starts took
+  // longer than 120 s to clean up.
+  afterEach(
+    async () => {
+      await s?.close(cancelledAtShutdown);
+      s = undefined;
+    },
+    120_000 + COLD_STARTS * 5_000,
+  );
 
   it('without photos: the reference cold starts', async () => {
     s = await startScenario();
