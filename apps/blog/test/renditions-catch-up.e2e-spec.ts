@@ -5,7 +5,7 @@ import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 
-import { MediaService } from '@app/content';
+import { MediaService, WRITE_GATE, type WriteGate } from '@app/content';
 
 import { type Agent, loggedInAgent } from './support/admin-agent.js';
 import { photo } from './support/photos.js';
@@ -141,6 +141,15 @@ describe('renditions for images from before, made on the author’s requests', (
     ]);
     expect([first?.done, second]).toEqual([3, null]);
     expect(without()).toBe(0);
+  });
+
+  it('once none is left, a library visit costs one query: the writer lease (a bucket read) is not asked', async () => {
+    await agent.post('/admin/media/renditions').type('form').send({ _csrf: csrf }).expect(303);
+    // (The orphan sweep, which also asks it, ran on an earlier visit: not due again for 10 minutes.)
+    const asked = jest.spyOn(t.app.get<WriteGate>(WRITE_GATE), 'mayWrite');
+    await agent.get('/admin/media').expect(200);
+    expect(asked).not.toHaveBeenCalled();
+    asked.mockRestore();
   });
 
   it('refuses a press without the CSRF token, and makes nothing', async () => {

@@ -526,6 +526,8 @@ export class MediaService {
 
   private async catchUpWithin(budgetMs: number): Promise<RenditionsProgress | null> {
     try {
+      // One query when none is left: the lease (a read of the bucket) is asked only when there is work.
+      if ((await this.countMissingRenditions()) === 0) return { done: 0, refused: [], left: 0 };
       if (this.gate && !(await this.gate.mayWrite())) return null;
       const progress = await this.makeMissingRenditions(Date.now() + budgetMs);
       for (const r of progress.refused)
