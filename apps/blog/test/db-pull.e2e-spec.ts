@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -160,6 +160,18 @@ describe('db:pull', () => {
       const result = await pull(['--out', out], { ...gcs.env, LITESTREAM_REPLICA_URL: gcsUrl });
       expect(result.code).toBe(0);
       expect(result.output).toMatch(/Images: \d+ copied from gs:\/\/photo-bucket\/blog\/media\//);
+      // A database downloaded from the admin (no images in it): --images-for brings its images beside it.
+      mkdirSync(join(dir, 'downloaded'));
+      copyFileSync(out, join(dir, 'downloaded', 'backup.db'));
+      const images = await pull(['--images-for', join(dir, 'downloaded', 'backup.db')], {
+        ...gcs.env,
+        LITESTREAM_REPLICA_URL: gcsUrl,
+      });
+      expect([images.code, images.output]).toEqual([
+        0,
+        expect.stringMatching(/^Images: \d+ copied from gs:\/\/photo-bucket\/blog\/media\//),
+      ]);
+      expect(readdirSync(join(dir, 'downloaded', 'media')).sort()).toEqual(readdirSync(join(dir, 'pulled-blog', 'media')).sort());
       expect(gcs.unexpected(leaseRaceOrAbsent)).toEqual([]);
     } finally {
       await gcs.stop();
@@ -193,6 +205,17 @@ describe('db:pull', () => {
     const badTime = await pull(['--timestamp', 'yesterday', '--out', join(dir, 'x.db')]);
     expect(badTime.code).toBe(2);
     expect(badTime.output).toContain('--timestamp "yesterday" is not an ISO date and time');
+
+    const notThere = await pull(['--images-for', join(dir, 'nothing.db')]);
+    expect([notThere.code, notThere.output]).toEqual([
+      2,
+      expect.stringContaining('nothing.db does not exist: name a database file'),
+    ]);
+    const both = await pull(['--images-for', existing, '--out', join(dir, 'z.db')]);
+    expect([both.code, both.output]).toEqual([
+      2,
+      expect.stringContaining('--images-for restores nothing: it takes no --out or --timestamp.'),
+    ]);
 
     const noReplica = await pull(['--out', join(dir, 'y.db')], {});
     expect(noReplica.code).toBe(2);

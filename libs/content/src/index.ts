@@ -36,6 +36,8 @@ export {
   MediaInUseError,
   MediaService,
   MediaTooLargeError,
+  RENDITIONS_ON_REQUEST_MS,
+  RENDITIONS_ON_VISIT_MS,
   UnsupportedMediaError,
   type MediaBody,
   type MediaObjectRef,

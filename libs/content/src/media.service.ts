@@ -40,6 +40,17 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
  */
 const SWEEP_BUDGET_MS = 1000;
 
+/**
+ * How long an author's visit to the dashboard or the media library may spend giving images from
+ * before renditions (catchUpRenditions; the image under way is finished, 2–3 s for a photo here).
+ */
+export const RENDITIONS_ON_VISIT_MS = 2000;
+/**
+ * How long the library's "Make renditions now" may spend per press: well inside Cloud Run's request
+ * timeout (300 s), short enough that the author sees progress, long enough for ~8 photos here.
+ */
+export const RENDITIONS_ON_REQUEST_MS = 20_000;
+
 export class UnsupportedMediaError extends ContentError {
   readonly status = 415;
 }
@@ -89,10 +100,11 @@ export interface RenditionsProgress {
 }
 
 /**
- * Rows that may lack what an upload makes today: moved out of the database (or never in it) and
+ * Rows that may lack what an upload makes today: the author's images (not the social cards the blog
+ * made: shared as their PNG, never shown with srcset), moved out of the database (or never in it),
  * neither animated nor given renditions. An animated GIF has none by design and says so.
  */
-const WITHOUT_RENDITIONS = `data is null and animated = 0 and refused is null and (renditions is null or renditions = '[]')`;
+const WITHOUT_RENDITIONS = `purpose is null and data is null and animated = 0 and refused is null and (renditions is null or renditions = '[]')`;
 
 const extensionOf = (mime: string) => ALLOWED.get(mime) ?? 'bin';
 export const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -110,6 +122,7 @@ export class MediaService {
   private sweeping: Promise<SweepOutcome | null> | null = null;
   /** Set while images uploaded before the media store still have their bytes in the database. */
   private legacyLeft = false;
+  private catchingUp: Promise<RenditionsProgress | null> | null = null;
 
   constructor(
     private readonly em: EntityManager,
@@ -494,6 +507,48 @@ export class MediaService {
       this.events.changed('page');
     }
     return progress;
+  }
+
+  /**
+   * makeMissingRenditions on an author's request, within `budgetMs`. Why on requests too: the boot
+   * gives them 10 s a start (LegacyImageUpgrade), so a library of 300 photos from before took ~100
+   * cold starts; Cloud Run gives the CPU while a request is served, and an author's request may
+   * wait for it (a reader's never does). One at a time per instance: a request that finds one
+   * under way goes on without it (a 2 s dashboard visit must not wait out another tab's 20 s press).
+   * Only on the instance holding the writer lease (it writes objects and rows); one query when
+   * every image has them. Never throws; null when nothing was tried.
+   */
+  catchUpRenditions(budgetMs: number): Promise<RenditionsProgress | null> {
+    if (this.catchingUp) return Promise.resolve(null);
+    this.catchingUp = this.catchUpWithin(budgetMs).finally(() => (this.catchingUp = null));
+    return this.catchingUp;
+  }
+
+  private async catchUpWithin(budgetMs: number): Promise<RenditionsProgress | null> {
+    try {
+      // One query when none is left: the lease (a read of the bucket) is asked only when there is work.
+      if ((await this.countMissingRenditions()) === 0) return { done: 0, refused: [], left: 0 };
+      if (this.gate && !(await this.gate.mayWrite())) return null;
+      const progress = await this.makeMissingRenditions(Date.now() + budgetMs);
+      for (const r of progress.refused)
+        this.logger.warn(`Image ${r.id} (${r.filename}) keeps no renditions: ${r.reason} It is served as it is.`);
+      if (progress.done > 0)
+        this.logger.log(`Made renditions for ${progress.done} image(s) from before them; ${progress.left} left`);
+      return progress;
+    } catch (err) {
+      this.logger.warn(
+        `Making renditions stopped (the next visit carries on): ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return null;
+    }
+  }
+
+  /** How many images still lack renditions (moved out of the database, not refused, not animated). */
+  async countMissingRenditions(): Promise<number> {
+    const [{ n }] = await this.em
+      .getConnection()
+      .execute<{ n: number }[]>(`select count(*) as n from media where ${WITHOUT_RENDITIONS}`);
+    return n;
   }
 
   /** One image through the upload's pipeline; the reason if the pipeline refuses it. */

@@ -1,7 +1,15 @@
 import { Get, Render, UseGuards } from '@nestjs/common';
 
 import { AdminGuard } from '@app/auth';
-import { Clock, MediaService, PostsService, postUrl, SocialCardsService, ViewCounterService } from '@app/content';
+import {
+  Clock,
+  MediaService,
+  PostsService,
+  postUrl,
+  RENDITIONS_ON_VISIT_MS,
+  SocialCardsService,
+  ViewCounterService,
+} from '@app/content';
 
 import { lastDays, viewsChart } from './views-chart.js';
 import { AdminController } from './writes/admin-controller.decorator.js';
@@ -30,9 +38,14 @@ export class DashboardController {
   @Render('admin/dashboard')
   async dashboard() {
     await this.views.flush();
-    // The author's first stop holds the CPU: missing cards (CPU) and the media sweep (the bucket's
-    // I/O, when due) side by side, so the page waits for the longer of the two, not both.
-    await Promise.all([this.cards.catchUp(CARDS_CATCH_UP_MS), this.media.sweepIfDue()]);
+    // The author's first stop holds the CPU: missing cards and renditions of images from before
+    // (CPU) and the media sweep (the bucket's I/O, when due) side by side, so the page waits for
+    // the longest, not all of them.
+    await Promise.all([
+      this.cards.catchUp(CARDS_CATCH_UP_MS),
+      this.media.sweepIfDue(),
+      this.media.catchUpRenditions(RENDITIONS_ON_VISIT_MS),
+    ]);
     // Posts that went live by their schedule since their last save tell the pages they link to.
     await this.webmentions.catchUp();
     const today = this.clock.now();

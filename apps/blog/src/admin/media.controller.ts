@@ -15,7 +15,14 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request } from 'express';
 
 import { AdminGuard } from '@app/auth';
-import { MAX_UPLOAD_BYTES, MediaService, mediaUrl, renditionUrl } from '@app/content';
+import {
+  MAX_UPLOAD_BYTES,
+  MediaService,
+  mediaUrl,
+  RENDITIONS_ON_REQUEST_MS,
+  RENDITIONS_ON_VISIT_MS,
+  renditionUrl,
+} from '@app/content';
 
 import { notice } from './notices.js';
 import { AdminController } from './writes/admin-controller.decorator.js';
@@ -29,12 +36,16 @@ export class AdminMediaController {
   @Get()
   @Render('admin/media')
   async library(@Query('notice') key: unknown) {
-    // The orphan sweep (when due) rides on the author's visit: see MediaService.sweepIfDue.
-    const [items] = await Promise.all([this.media.list(), this.media.sweepIfDue()]);
+    // The orphan sweep (when due) and renditions for images from before ride on the author's visit
+    // (MediaService.sweepIfDue, catchUpRenditions); the list comes after, showing what was made.
+    await Promise.all([this.media.sweepIfDue(), this.media.catchUpRenditions(RENDITIONS_ON_VISIT_MS)]);
+    const [items, withoutRenditions] = await Promise.all([this.media.list(), this.media.countMissingRenditions()]);
     return {
       layout: 'admin',
       title: 'Media',
       notice: notice(key),
+      withoutRenditions,
+      renditionsPressSeconds: RENDITIONS_ON_REQUEST_MS / 1000,
       maxMb: MAX_UPLOAD_BYTES / 1024 / 1024,
       items: items.map((m) => {
         const widths = [...new Set(m.renditions.map((r) => r.width))].sort((a, b) => a - b);
@@ -73,6 +84,19 @@ export class AdminMediaController {
       return json({ id: stored.id, url, markdown: `![](${url})`, width: stored.width, height: stored.height }, 201);
     }
     return seeOther('/admin/media?notice=uploaded');
+  }
+
+  /**
+   * "Make renditions now" in the library: images from before renditions get them for up to
+   * RENDITIONS_ON_REQUEST_MS while the author waits (the request holds the CPU on Cloud Run).
+   * JSON (`{done, left}`) for a script that presses again until none is left.
+   */
+  @Post('renditions')
+  async renditions(@Req() req: Request): Promise<WriteOutcome> {
+    const progress = await this.media.catchUpRenditions(RENDITIONS_ON_REQUEST_MS);
+    const left = await this.media.countMissingRenditions();
+    if (req.accepts(['html', 'json']) === 'json') return json({ done: progress?.done ?? 0, left });
+    return seeOther(`/admin/media?notice=${left ? 'renditions-some' : 'renditions-done'}`);
   }
 
   @Post(':id/delete')

@@ -8,6 +8,8 @@ const NOTICES: Record<string, string> = {
   deleted: 'Deleted.',
   restored: 'Revision restored (as a new revision).',
   uploaded: 'Image uploaded.',
+  'renditions-some': 'Renditions made for some images from before; press again for the rest.',
+  'renditions-done': 'Every image has its renditions now.',
   'logged-out': 'You are logged out.',
   renamed: 'Tag renamed.',
   merged: 'Tags merged.',
