@@ -1,5 +1,5 @@
 /**
- * Where a cold start's time goes: `node .tmp/bench-build/bench/boot-profile.js [--app DIR] [--node PATH] [--runs N] [--snapshot]`.
+ * Where a cold start's time goes: `node .tmp/bench-build/bench/boot-profile.js [--app DIR] [--node PATH] [--runs N]`.
  * Starts the built app (best built with `node dist/apps/blog/src/build-tools/bundle.js --readable`,
  * so names and module markers survive) under `--cpu-prof` on the 100-post bench blog, stops it
  * once `/` has answered 200, and sums the profile's samples by package (from the bundle's
@@ -14,14 +14,9 @@ import { appAt, appEnv, freePort, median, ROOT, spawnApp, waitFor200 } from './p
 import { seedDatabase } from './seed.js';
 
 const { values } = parseArgs({
-  options: {
-    app: { type: 'string' },
-    node: { type: 'string' },
-    runs: { type: 'string', default: '3' },
-    snapshot: { type: 'boolean', default: false },
-  },
+  options: { app: { type: 'string' }, node: { type: 'string' }, runs: { type: 'string', default: '3' } },
 });
-const app = appAt(values.app ?? ROOT, values.node, {}, values.snapshot);
+const app = appAt(values.app ?? ROOT, values.node);
 const work = join(ROOT, '.tmp', 'bench');
 mkdirSync(work, { recursive: true });
 const seeded = await seedDatabase(join(work, 'p100.db'), 100);
@@ -65,7 +60,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const t0 = performance.now();
   const server = spawnApp(
     app.node,
-    ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', dir, ...app.start],
+    ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', dir, app.main],
     appEnv(seeded.path, port, app.env),
     port,
   );

@@ -43,7 +43,7 @@ export function coldStartExisting(app: App, databasePath: string, runs: number):
     'compiled app, existing database',
     runs,
     () => undefined,
-    (port) => spawnApp(app.node, app.start, appEnv(databasePath, port, app.env), port),
+    (port) => spawnApp(app.node, [app.main], appEnv(databasePath, port, app.env), port),
   );
 }
 
@@ -86,7 +86,7 @@ export function coldStartFresh(app: App, dir: string, runs: number): Promise<Col
       path = join(dir, `fresh-${i}.db`);
       rmSync(path, { force: true });
     },
-    (port) => spawnApp(app.node, app.start, appEnv(path, port, { ...app.env, DEMO_CONTENT: 'true' }), port),
+    (port) => spawnApp(app.node, [app.main], appEnv(path, port, { ...app.env, DEMO_CONTENT: 'true' }), port),
   );
 }
 

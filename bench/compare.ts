@@ -1,7 +1,6 @@
 /**
  * Before/after figures, interleaved so that a busy machine slows every variant alike:
- * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]][,snapshot] ...`
- * (`snapshot`: start the variant from its V8 startup snapshot, dist/server/snapshot/inkstone.blob)
+ * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]] ...`
  * Each round starts the floor (Node + better-sqlite3 + one query + listen, once per Node binary)
  * and every variant once (process start → first 200 on `/` of a 100-post blog); `--load` then
  * drives each variant's post page with wrk at 10 and 50 connections, alternating with a bare
@@ -26,10 +25,8 @@ if (values.load) exitUnlessWrk();
 const variants = positionals.map((arg) => {
   const cut = arg.lastIndexOf('=');
   const [label, spec] = [arg.slice(0, cut), arg.slice(cut + 1)];
-  const parts = spec.split(',');
-  const snapshot = parts.includes('snapshot');
-  const [dir, node, cache] = parts.filter((p) => p !== 'snapshot');
-  return { label, app: appAt(dir, node || process.execPath, cache ? { NODE_COMPILE_CACHE: cache } : {}, snapshot) };
+  const [dir, node, cache] = spec.split(',');
+  return { label, app: appAt(dir, node || process.execPath, cache ? { NODE_COMPILE_CACHE: cache } : {}) };
 });
 // One floor per Node binary, with the better-sqlite3 of the first variant that runs on it.
 const floors = new Map<string, App>();
@@ -93,7 +90,7 @@ console.log(`\nLoad average after: ${load()}`);
  */
 async function loadOnce(app: App): Promise<{ results: LoadResult[]; ceiling: LoadResult[]; rss: number }> {
   const port = await freePort();
-  const server = spawnApp(app.node, app.start, appEnv(seeded.path, port, app.env), port);
+  const server = spawnApp(app.node, [app.main], appEnv(seeded.path, port, app.env), port);
   try {
     await waitFor200(`${server.base}/`, server);
     const url = `${server.base}/posts/${seeded.postSlug}`;

@@ -70,7 +70,7 @@ for (const arg of positionals.length ? positionals : [`this checkout=${ROOT}`]) 
   const port = await freePort();
   const server = spawnApp(
     app.node,
-    ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${diag}`, ...nodeOptions, ...app.start],
+    ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${diag}`, ...nodeOptions, app.main],
     appEnv(seeded.path, port, { ...app.env, ...extraEnv }),
     port,
   );

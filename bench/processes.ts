@@ -14,24 +14,16 @@ export const MAIN_JS = join(DIST_ROOT, 'server/main.mjs');
 export interface App {
   dir: string;
   main: string;
-  /** Node's arguments that start it: the bundle, or its V8 startup snapshot (`--snapshot-blob`). */
-  start: string[];
   /** The Node binary that runs it (the image's Node 24 can be measured beside this machine's). */
   node: string;
   /** Extra environment, e.g. NODE_COMPILE_CACHE as the image sets it. */
   env: Record<string, string>;
 }
 
-/**
- * The bundle if the checkout has one, else the tsc output (checkouts before the bundle); with
- * `snapshot`, the V8 startup snapshot that build-tools/snapshot.ts made with this `node`.
- */
-export function appAt(dir: string, node = process.execPath, env: Record<string, string> = {}, snapshot = false): App {
+/** The bundle if the checkout has one, else the tsc output (checkouts before the bundle). */
+export function appAt(dir: string, node = process.execPath, env: Record<string, string> = {}): App {
   const bundle = join(dir, 'dist/server/main.mjs');
-  const main = existsSync(bundle) ? bundle : join(dir, 'dist/apps/blog/src/main.js');
-  const blob = join(dir, 'dist/server/snapshot/inkstone.blob');
-  if (snapshot && !existsSync(blob)) throw new Error(`no snapshot at ${blob}: run build-tools/snapshot.js with this node`);
-  return { dir, main: snapshot ? blob : main, start: snapshot ? ['--snapshot-blob', blob] : [main], node, env };
+  return { dir, main: existsSync(bundle) ? bundle : join(dir, 'dist/apps/blog/src/main.js'), node, env };
 }
 
 export const BENCH_PASSWORD = 'bench admin password 1234';

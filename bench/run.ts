@@ -201,7 +201,7 @@ if (failures) {
 
 async function loadRun(seeded: SeedResult): Promise<SizeResult> {
   const port = await freePort();
-  const server = spawnApp(app.node, app.start, appEnv(seeded.path, port, app.env), port);
+  const server = spawnApp(app.node, [MAIN], appEnv(seeded.path, port, app.env), port);
   try {
     await waitFor200(`${server.base}/`, server);
     const pid = server.child.pid!;

@@ -41,19 +41,11 @@ export function precompileViews(viewsDir: string): string {
   ].join('\n');
 }
 
-let provided: PrecompiledViews | undefined;
-
-/** The V8 startup snapshot bundles the templates into its heap: no file to import at run time. */
-export function providePrecompiledViews(views: PrecompiledViews): void {
-  provided = views;
-}
-
 /**
  * The bundle (dist/server) ships templates precompiled by the same build, so its first request
  * does not compile them. Run from sources or tsc output, templates compile on first use.
  */
 export async function loadPrecompiledViews(): Promise<PrecompiledViews | undefined> {
-  if (provided) return provided;
   const here = fileURLToPath(import.meta.url);
   if (!relative(join(ROOT_DIR, 'dist', 'server'), here).startsWith('chunks')) return undefined;
   return (await import(pathToFileURL(PRECOMPILED_FILE).href)) as PrecompiledViews;
