@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { coldStartExisting, coldStartFloor } from './cold-start.js';
+import { type ColdStart, coldStartExisting, coldStartFloor } from './cold-start.js';
 import { hammer, type LoadResult, startCeiling } from './load.js';
 import { type App, appAt, appEnv, freePort, median, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
 import { seedDatabase } from './seed.js';
@@ -43,23 +43,29 @@ const load = () =>
     .join(', ');
 console.log(`Load average before: ${load()}`);
 
-const times = new Map<string, number[]>(
-  [...[...floors.keys()].map(floorLabel), ...variants.map((v) => v.label)].map((l) => [l, []]),
-);
+const labels = [...[...floors.keys()].map(floorLabel), ...variants.map((v) => v.label)];
+const times = new Map<string, number[]>(labels.map((l) => [l, []]));
+const cpu = new Map<string, number[]>(labels.map((l) => [l, []]));
+const add = (label: string, one: ColdStart) => {
+  times.get(label)!.push(...one.runs);
+  cpu.get(label)!.push(...one.cpu);
+};
 for (let round = 0; round < Number(values.runs); round++) {
-  for (const [node, app] of floors) times.get(floorLabel(node))!.push(...(await coldStartFloor(app, seeded.path, 1)).runs);
-  for (const v of variants) times.get(v.label)!.push(...(await coldStartExisting(v.app, seeded.path, 1)).runs);
+  for (const [node, app] of floors) add(floorLabel(node), await coldStartFloor(app, seeded.path, 1));
+  for (const v of variants) add(v.label, await coldStartExisting(v.app, seeded.path, 1));
 }
-console.log('| variant | cold start median | min | max | × floor | runs |');
-console.log('|---|---|---|---|---|---|');
+console.log('| variant | cold start median | min | max | × floor | CPU to first 200 (median) | CPU × floor | runs |');
+console.log('|---|---|---|---|---|---|---|---|');
 const floorOf = (node: string) => median(times.get(floorLabel(node))!);
+const floorCpuOf = (node: string) => median(cpu.get(floorLabel(node))!);
 for (const [label, node] of [
   ...[...floors.keys()].map((n) => [floorLabel(n), n]),
   ...variants.map((v) => [v.label, v.app.node]),
 ]) {
   const t = times.get(label)!;
+  const c = median(cpu.get(label)!);
   console.log(
-    `| ${label} | ${median(t).toFixed(0)} ms | ${Math.min(...t).toFixed(0)} ms | ${Math.max(...t).toFixed(0)} ms | ${(median(t) / floorOf(node)).toFixed(1)} | ${t.length} |`,
+    `| ${label} | ${median(t).toFixed(0)} ms | ${Math.min(...t).toFixed(0)} ms | ${Math.max(...t).toFixed(0)} ms | ${(median(t) / floorOf(node)).toFixed(1)} | ${c.toFixed(0)} ms | ${(c / floorCpuOf(node)).toFixed(1)} | ${t.length} |`,
   );
 }
 
