@@ -1,6 +1,6 @@
 /**
  * Before/after figures, interleaved so that a busy machine slows every variant alike:
- * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]] ...`
+ * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]][,--NODE_OPTION...] ...`
  * Each round starts the floor (Node + better-sqlite3 + one query + listen, once per Node binary)
  * and every variant once (process start → first 200 on `/` of a 100-post blog); `--load` then
  * drives each variant's post page with wrk at 10 and 50 connections, alternating with a bare
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 import { type ColdStart, coldStartExisting, coldStartFloor } from './cold-start.js';
 import { hammer, type LoadResult, startCeiling } from './load.js';
-import { type App, appAt, appEnv, freePort, median, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
+import { type App, appAt, appEnv, freePort, median, ROOT, rssOf, serviceNodeOptions, spawnApp, waitFor200 } from './processes.js';
 import { seedDatabase } from './seed.js';
 import { exitUnlessWrk } from './wrk.js';
 
@@ -23,10 +23,15 @@ const { values, positionals } = parseArgs({
 });
 if (values.load) exitUnlessWrk();
 const variants = positionals.map((arg) => {
-  const cut = arg.lastIndexOf('=');
+  const cut = arg.indexOf('=');
   const [label, spec] = [arg.slice(0, cut), arg.slice(cut + 1)];
-  const [dir, node, cache] = spec.split(',');
-  return { label, app: appAt(dir, node || process.execPath, cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+  const parts = spec.split(',');
+  // `--…` items: Node options added to service.yaml's NODE_OPTIONS for this variant.
+  const flags = parts.filter((p) => p.startsWith('--'));
+  const [dir, node, cache] = parts.filter((p) => !p.startsWith('--'));
+  const env: Record<string, string> = cache ? { NODE_COMPILE_CACHE: cache } : {};
+  if (flags.length) env.NODE_OPTIONS = [serviceNodeOptions(), ...flags].join(' ');
+  return { label, app: appAt(dir, node || process.execPath, env) };
 });
 // One floor per Node binary, with the better-sqlite3 of the first variant that runs on it.
 const floors = new Map<string, App>();
