@@ -1,6 +1,6 @@
 /**
  * Before/after figures, interleaved so that a busy machine slows every variant alike:
- * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]] ...`
+ * `node .tmp/bench-build/bench/compare.js [--runs N] [--load] label=DIR[,NODE[,COMPILE_CACHE]][,--NODE_OPTION...] ...`
  * Each round starts the floor (Node + better-sqlite3 + one query + listen, once per Node binary)
  * and every variant once (process start → first 200 on `/` of a 100-post blog); `--load` then
  * drives each variant's post page with wrk at 10 and 50 connections, alternating with a bare
@@ -11,9 +11,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { coldStartExisting, coldStartFloor } from './cold-start.js';
+import { type ColdStart, coldStartExisting, coldStartFloor } from './cold-start.js';
 import { hammer, type LoadResult, startCeiling } from './load.js';
-import { type App, appAt, appEnv, freePort, median, ROOT, rssOf, spawnApp, waitFor200 } from './processes.js';
+import { type App, appAt, appEnv, freePort, median, ROOT, rssOf, serviceNodeOptions, spawnApp, waitFor200 } from './processes.js';
 import { seedDatabase } from './seed.js';
 import { exitUnlessWrk } from './wrk.js';
 
@@ -23,10 +23,15 @@ const { values, positionals } = parseArgs({
 });
 if (values.load) exitUnlessWrk();
 const variants = positionals.map((arg) => {
-  const cut = arg.lastIndexOf('=');
+  const cut = arg.indexOf('=');
   const [label, spec] = [arg.slice(0, cut), arg.slice(cut + 1)];
-  const [dir, node, cache] = spec.split(',');
-  return { label, app: appAt(dir, node || process.execPath, cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+  const parts = spec.split(',');
+  // `--…` items: Node options added to service.yaml's NODE_OPTIONS for this variant.
+  const flags = parts.filter((p) => p.startsWith('--'));
+  const [dir, node, cache] = parts.filter((p) => !p.startsWith('--'));
+  const env: Record<string, string> = cache ? { NODE_COMPILE_CACHE: cache } : {};
+  if (flags.length) env.NODE_OPTIONS = [serviceNodeOptions(), ...flags].join(' ');
+  return { label, app: appAt(dir, node || process.execPath, env) };
 });
 // One floor per Node binary, with the better-sqlite3 of the first variant that runs on it.
 const floors = new Map<string, App>();
@@ -43,23 +48,29 @@ const load = () =>
     .join(', ');
 console.log(`Load average before: ${load()}`);
 
-const times = new Map<string, number[]>(
-  [...[...floors.keys()].map(floorLabel), ...variants.map((v) => v.label)].map((l) => [l, []]),
-);
+const labels = [...[...floors.keys()].map(floorLabel), ...variants.map((v) => v.label)];
+const times = new Map<string, number[]>(labels.map((l) => [l, []]));
+const cpu = new Map<string, number[]>(labels.map((l) => [l, []]));
+const add = (label: string, one: ColdStart) => {
+  times.get(label)!.push(...one.runs);
+  cpu.get(label)!.push(...one.cpu);
+};
 for (let round = 0; round < Number(values.runs); round++) {
-  for (const [node, app] of floors) times.get(floorLabel(node))!.push(...(await coldStartFloor(app, seeded.path, 1)).runs);
-  for (const v of variants) times.get(v.label)!.push(...(await coldStartExisting(v.app, seeded.path, 1)).runs);
+  for (const [node, app] of floors) add(floorLabel(node), await coldStartFloor(app, seeded.path, 1));
+  for (const v of variants) add(v.label, await coldStartExisting(v.app, seeded.path, 1));
 }
-console.log('| variant | cold start median | min | max | × floor | runs |');
-console.log('|---|---|---|---|---|---|');
+console.log('| variant | cold start median | min | max | × floor | CPU to first 200 (median) | CPU × floor | runs |');
+console.log('|---|---|---|---|---|---|---|---|');
 const floorOf = (node: string) => median(times.get(floorLabel(node))!);
+const floorCpuOf = (node: string) => median(cpu.get(floorLabel(node))!);
 for (const [label, node] of [
   ...[...floors.keys()].map((n) => [floorLabel(n), n]),
   ...variants.map((v) => [v.label, v.app.node]),
 ]) {
   const t = times.get(label)!;
+  const c = median(cpu.get(label)!);
   console.log(
-    `| ${label} | ${median(t).toFixed(0)} ms | ${Math.min(...t).toFixed(0)} ms | ${Math.max(...t).toFixed(0)} ms | ${(median(t) / floorOf(node)).toFixed(1)} | ${t.length} |`,
+    `| ${label} | ${median(t).toFixed(0)} ms | ${Math.min(...t).toFixed(0)} ms | ${Math.max(...t).toFixed(0)} ms | ${(median(t) / floorOf(node)).toFixed(1)} | ${c.toFixed(0)} ms | ${(c / floorCpuOf(node)).toFixed(1)} | ${t.length} |`,
   );
 }
 

@@ -68,7 +68,7 @@ describe('BoundedFetch', () => {
   it('follows redirects up to the bound, and discovery resolves against the final URL', async () => {
     const page = await loopback.get(`${base}/hop/1`, BOUNDS);
     expect(page.url).toBe(`${base}/page/final`);
-    expect(discoverEndpoint(page)).toBe(`${base}/page/endpoint`);
+    expect(await discoverEndpoint(page)).toBe(`${base}/page/endpoint`);
     expect(await reason(loopback.get(`${base}/hop/5`, BOUNDS))).toBe('too-many-redirects');
     expect(await reason(loopback.get(`${base}/to-ftp`, BOUNDS))).toBe('bad-scheme');
   });

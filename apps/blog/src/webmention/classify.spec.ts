@@ -72,20 +72,20 @@ describe('classifyMention', () => {
 
 describe('linksTo (verification) and linksOf (what a post mentions)', () => {
   it('finds a link by href or src, relative or absolute, fragment ignored', async () => {
-    expect(linksTo(`<a href="${TARGET}">x</a>`, SOURCE, TARGET)).toBe(true);
-    expect(linksTo('<a href="https://blog.example/posts/hello#comments">x</a>', SOURCE, TARGET)).toBe(true);
-    expect(linksTo('<img src="//blog.example/posts/hello">', SOURCE, TARGET)).toBe(true);
+    expect(await linksTo(`<a href="${TARGET}">x</a>`, SOURCE, TARGET)).toBe(true);
+    expect(await linksTo('<a href="https://blog.example/posts/hello#comments">x</a>', SOURCE, TARGET)).toBe(true);
+    expect(await linksTo('<img src="//blog.example/posts/hello">', SOURCE, TARGET)).toBe(true);
   });
 
   it('does not count text, comments, another path or a prefix of the URL', async () => {
-    expect(linksTo(`<p>${TARGET}</p><!-- <a href="${TARGET}"></a> -->`, SOURCE, TARGET)).toBe(false);
-    expect(linksTo('<a href="https://blog.example/posts/hello-world">x</a>', SOURCE, TARGET)).toBe(false);
-    expect(linksTo('<a href="https://blog.example/posts/">x</a>', SOURCE, TARGET)).toBe(false);
+    expect(await linksTo(`<p>${TARGET}</p><!-- <a href="${TARGET}"></a> -->`, SOURCE, TARGET)).toBe(false);
+    expect(await linksTo('<a href="https://blog.example/posts/hello-world">x</a>', SOURCE, TARGET)).toBe(false);
+    expect(await linksTo('<a href="https://blog.example/posts/">x</a>', SOURCE, TARGET)).toBe(false);
   });
 
   it('lists each http(s) link of a post once, resolved, without mailto: or fragments', async () => {
     const html =
       '<p><a href="https://a.example/x#y">1</a> <a href="https://a.example/x">2</a> <a href="/local">3</a> <a href="mailto:a@b">4</a></p>';
-    expect(linksOf(html, 'https://blog.example/posts/p')).toEqual(['https://a.example/x', 'https://blog.example/local']);
+    expect(await linksOf(html, 'https://blog.example/posts/p')).toEqual(['https://a.example/x', 'https://blog.example/local']);
   });
 });

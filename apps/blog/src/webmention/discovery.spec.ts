@@ -142,13 +142,13 @@ describe('discoverEndpoint (webmention.rocks discovery tests)', () => {
       page({ link: '<webmention-endpoint/7a2c>; rel="webmention"' }, '', 'https://webmention.rocks/test/23/page/redirected'),
       'https://webmention.rocks/test/23/page/webmention-endpoint/7a2c',
     ],
-  ])('%s', (_name, fetched, endpoint) => {
-    expect(discoverEndpoint(fetched)).toBe(endpoint);
+  ])('%s', async (_name, fetched, endpoint) => {
+    expect(await discoverEndpoint(fetched)).toBe(endpoint);
   });
 
-  it('finds none on a page that advertises none, and never a non-http endpoint', () => {
-    expect(discoverEndpoint(page({}, doc('<link rel="stylesheet" href="/x.css">')))).toBeNull();
-    expect(discoverEndpoint(page({}, doc('<link rel="webmention" href="javascript:alert(1)">')))).toBeNull();
-    expect(discoverEndpoint(page({ 'content-type': 'application/json' }, '<link rel="webmention" href="/x">'))).toBeNull();
+  it('finds none on a page that advertises none, and never a non-http endpoint', async () => {
+    expect(await discoverEndpoint(page({}, doc('<link rel="stylesheet" href="/x.css">')))).toBeNull();
+    expect(await discoverEndpoint(page({}, doc('<link rel="webmention" href="javascript:alert(1)">')))).toBeNull();
+    expect(await discoverEndpoint(page({ 'content-type': 'application/json' }, '<link rel="webmention" href="/x">'))).toBeNull();
   });
 });

@@ -10,12 +10,12 @@ import type { FetchedPage } from './bounded-fetch.js';
  * `<link>` or `<a>` element with that rel and an `href`, in document order; resolved against the
  * URL after redirects. An empty href is the page itself. Query strings are kept.
  */
-export function discoverEndpoint(page: Pick<FetchedPage, 'url' | 'headers' | 'body'>): string | null {
+export async function discoverEndpoint(page: Pick<FetchedPage, 'url' | 'headers' | 'body'>): Promise<string | null> {
   const fromHeader = linkHeaderEndpoint(page.headers.link);
   if (fromHeader !== null) return resolve(fromHeader, page.url);
   const type = String(page.headers['content-type'] ?? 'text/html');
   if (!/html/i.test(type)) return null;
-  for (const el of elementsOf(page.body.toString('utf8'))) {
+  for (const el of await elementsOf(page.body.toString('utf8'))) {
     if (el.tagName !== 'link' && el.tagName !== 'a') continue;
     const rel = attr(el, 'rel');
     const href = attr(el, 'href');

@@ -65,7 +65,7 @@ export class WebmentionReceiver {
     }
     if (page.status < 200 || page.status >= 300) return bad(`source could not be verified: it answered ${page.status}.`);
     const html = page.body.toString('utf8');
-    if (!linksTo(html, page.url, target)) {
+    if (!(await linksTo(html, page.url, target))) {
       // The spec: a source that stopped linking removes an existing mention.
       await this.mentions.removeSource(source, target);
       return bad('source does not link to target.');

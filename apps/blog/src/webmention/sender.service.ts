@@ -67,9 +67,7 @@ export class WebmentionSender {
       if (!isVisible(post, now)) return report;
       const source = `${this.siteUrl}${postUrl(post.slug)}`;
       const own = new URL(this.siteUrl).origin;
-      const links = linksOf(post.html, source)
-        .filter((u) => new URL(u).origin !== own)
-        .slice(0, SEND_LIMITS.maxTargets);
+      const links = (await linksOf(post.html, source)).filter((u) => new URL(u).origin !== own).slice(0, SEND_LIMITS.maxTargets);
       const hash = createHash('sha256').update(source).update('\n').update(post.html).digest('hex');
       const sent = await this.mentions.sentFor(post.id);
       const current = links.filter((t) => sent.get(t)?.contentHash !== hash);
@@ -145,7 +143,7 @@ export class WebmentionSender {
     let outcome: string;
     try {
       const page = await this.fetcher.get(target, SEND_LIMITS.discovery);
-      endpoint = discoverEndpoint(page);
+      endpoint = await discoverEndpoint(page);
       if (!endpoint) {
         outcome = 'no endpoint';
       } else {
