@@ -1,6 +1,8 @@
 import { EntityManager } from '@mikro-orm/better-sqlite';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { WRITE_GATE, type WriteGate } from '@app/content';
+
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { LITESTREAM_NUDGE_SQL } from './litestream-nudge.js';
@@ -33,6 +35,7 @@ export class ReplicationService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly em: EntityManager,
+    @Inject(WRITE_GATE) private readonly gate: WriteGate,
   ) {}
 
   get enabled(): boolean {
@@ -72,9 +75,14 @@ export class ReplicationService {
     return 'pending';
   }
 
-  /** One tiny write that makes Litestream's next sync see a changed WAL; false when it could not. */
+  /**
+   * One tiny write that makes Litestream's next sync see a changed WAL; false when it could not.
+   * Asked of the writer lease like every other write: an instance that lost it (a rollout's old
+   * revision, waiting at shutdown) must not add to its generation.
+   */
   private async nudge(): Promise<boolean> {
     try {
+      if (!(await this.gate.mayWrite(NUDGE_EVERY_MS))) return false;
       await this.em.getConnection().execute(LITESTREAM_NUDGE_SQL);
       return true;
     } catch (err) {
