@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
+import { recordStopOf } from '../support/container.js';
 import { InstanceCgroups } from './cgroups.js';
 import { ContainerRoot, type ImageConfig } from './container-root.js';
 import { type MemoryBreakdown, sampleMemory } from './memory-breakdown.js';
@@ -211,6 +212,8 @@ export class Instance {
     if (this.state === 'starting') this.settleReady(false);
     this.state = 'stopping';
     this.stopRequestedAt = Date.now();
+    // Litestream's upload in flight is cut when it shuts down: the bucket checks then know this reset.
+    recordStopOf(this.exited);
     this.cpuAtStop = this.cgroups.cpuSeconds();
     this.cgroups.thaw();
     try {

@@ -9,7 +9,6 @@ import sharp from 'sharp';
 
 import { RENDITION_FORMATS, RENDITION_WIDTHS } from '@app/content';
 
-import type { RecordedRequest } from '../support/gcs-stand-in.js';
 import { photo } from '../support/photos.js';
 import { ROOT } from '../support/process.js';
 import { restoreInto } from '../support/rollout.js';
@@ -239,15 +238,6 @@ async function restored(s: Scenario, name: string): Promise<Restored> {
 }
 
 /**
- * Litestream 0.3.13 cancels its monitor's WAL upload in flight when SIGTERM's final sync starts,
- * and the final sync writes that same segment ("monitor error … context canceled", then "wal
- * segment written" at the same position): seen when a start's boot writes (the BLOB move) run up
- * to the first request and the scenario scales to zero right after it.
- */
-const cancelledAtShutdown = (r: RecordedRequest) =>
-  r.status === -1 && r.method === 'POST' && /%2Fwal%2F[0-9a-f_]+\.wal\.lz4/.test(r.path);
-
-/**
  * Carries a blog from before on until every photo has renditions (by hand: CLOUD_RUN_MEDIA_UNTIL_DONE),
  * from its state after `starts` cold starts; the figures for BENCHMARKS.md.
  */
@@ -325,7 +315,7 @@ describe(`a photo blog (${IMAGES} photos) on the local Cloud Run`, () => {
   // longer than 120 s to clean up.
   afterEach(
     async () => {
-      await s?.close(cancelledAtShutdown);
+      await s?.close();
       s = undefined;
     },
     120_000 + COLD_STARTS * 5_000,

@@ -103,8 +103,13 @@ const STOP_GRACE_MS = 1000;
 const stops: { from: number; to: () => number }[] = [];
 
 function recordStop(instance: Instance): void {
+  recordStopOf(instance.exited);
+}
+
+/** A stop starting now and ending when `exited` resolves (the local Cloud Run's instances record theirs too). */
+export function recordStopOf(exited: Promise<unknown>): void {
   let exitedAt: number | undefined;
-  void instance.exited.then(() => (exitedAt = Date.now()));
+  void exited.then(() => (exitedAt = Date.now()));
   stops.push({ from: Date.now(), to: () => exitedAt ?? Date.now() });
 }
 

@@ -10,7 +10,22 @@ export function assertBuilt(): void {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first (npm test does).`);
 }
 
-export function freePort(): Promise<number> {
+// Ports handed out by this process. A port is only bound later by the child it is meant for, so
+// the kernel may offer it again meanwhile: two calls in a row once gave an instance's app and its
+// Litestream the same port (EADDRINUSE at boot, the media-author CI failure of 2026-12-03).
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unboundPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function unboundPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
