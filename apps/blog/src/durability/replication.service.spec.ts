@@ -56,14 +56,14 @@ describe('ReplicationService: the nudge of a stuck Litestream', () => {
   }, 15_000);
 
   it('writes nothing once the lease is lost: the save is answered pending', async () => {
-    const asked: (number | undefined)[] = [];
+    let asked = 0;
     const lost: WriteGate = {
-      mayWrite: (withinMs) => {
-        asked.push(withinMs);
+      mayWrite: () => {
+        asked++;
         return Promise.resolve(false);
       },
     };
     expect(await nudgesAfterWaiting(lost)).toEqual({ outcome: 'pending', nudges: 0 });
-    expect(asked.length).toBeGreaterThanOrEqual(1);
+    expect(asked).toBeGreaterThanOrEqual(1); // it was asked, and said no
   }, 15_000);
 });

@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { cutByAStop } from '../support/container.js';
 import { type GcsStandIn, type RecordedRequest, startGcsStandIn } from '../support/gcs-stand-in.js';
 import { HttpAdmin } from '../support/http-admin.js';
 import { assertBuilt } from '../support/process.js';
-import { inspectDatabase, leaseRaceOrAbsentAt, mediaAlreadyStored, restoreInto } from '../support/rollout.js';
+import { expectedOfInstancesAt, inspectDatabase, restoreInto } from '../support/rollout.js';
 import { ADMIN_USERNAME, defaultSecrets, LocalCloudRun, type LocalCloudRunOptions } from './local-cloud-run.js';
 import { type SecretManagerStandIn, startSecretsFor } from './platform-secrets.js';
 
@@ -79,8 +78,8 @@ export async function startScenario(
         // The bucket is as strict as GCS: nothing may have hit an unknown route or been refused
         // unexpectedly (the lease's first 404 and a lost race's 412 are part of the protocol, and
         // Litestream cuts its upload in flight when its instance stops, then sends it again).
-        const protocol = leaseRaceOrAbsentAt('inkstone.db');
-        const unexpected = gcs.unexpected((r) => protocol(r) || mediaAlreadyStored(r) || cutByAStop(r) || expected(r));
+        const ofInstances = expectedOfInstancesAt('inkstone.db');
+        const unexpected = gcs.unexpected((r) => ofInstances(r) || expected(r));
         if (unexpected.length) throw new Error(`the bucket refused or did not know: ${JSON.stringify(unexpected, null, 1)}`);
       } finally {
         await stopOwn();

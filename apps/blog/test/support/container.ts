@@ -57,7 +57,7 @@ export async function startInstance(opts: {
   const instance = { child, port, base: `http://127.0.0.1:${port}`, output, exited };
   const signal = child.kill.bind(child);
   child.kill = (sig) => {
-    recordStop(instance);
+    recordStopOf(instance.exited);
     return signal(sig);
   };
   const up = await Promise.race([
@@ -78,7 +78,7 @@ export async function startInstance(opts: {
  * the app it runs. (SIGTERM goes to Litestream only: it forwards it, as Cloud Run's would.)
  */
 export function killHard(instance: Instance): void {
-  recordStop(instance);
+  recordStopOf(instance.exited);
   const pid = instance.child.pid!;
   try {
     const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)])
@@ -101,10 +101,6 @@ export function killHard(instance: Instance): void {
 // A socket's close can be seen just after the process that held it is gone.
 const STOP_GRACE_MS = 1000;
 const stops: { from: number; to: () => number }[] = [];
-
-function recordStop(instance: Instance): void {
-  recordStopOf(instance.exited);
-}
 
 /** A stop starting now and ending when `exited` resolves (the local Cloud Run's instances record theirs too). */
 export function recordStopOf(exited: Promise<unknown>): void {

@@ -68,13 +68,16 @@ export function mediaAlreadyStored(r: RecordedRequest): boolean {
 }
 
 /**
- * Every answer other than 2xx that instances on REPLICA_PATH cause by following the protocol: the
+ * Every answer other than 2xx that instances on a replica path cause by following the protocol: the
  * lease's (leaseRaceOrAbsent), a media object already stored, a Litestream upload cut by its
  * instance's own stop (cutByAStop). What a spec's `gcs.unexpected()` check declares.
  */
-export function expectedOfInstances(r: RecordedRequest): boolean {
-  return leaseRaceOrAbsent(r) || mediaAlreadyStored(r) || cutByAStop(r);
+export function expectedOfInstancesAt(replicaPath: string): (r: RecordedRequest) => boolean {
+  const lease = leaseRaceOrAbsentAt(replicaPath);
+  return (r) => lease(r) || mediaAlreadyStored(r) || cutByAStop(r);
 }
+
+export const expectedOfInstances = expectedOfInstancesAt(REPLICA_PATH);
 
 export function leaseIn(gcs: GcsStandIn, bucket: string): LeaseContent | null {
   const object = gcs.object(bucket, `${REPLICA_PATH}.writer-lease.json`);
