@@ -144,6 +144,17 @@ const rows = [
 ];
 console.log(rows.join('\n'));
 console.log();
+// What the after database holds, by table (SQLite's dbstat): the issue's 5 MB target for 500 posts.
+const composition = new Database(after, { readonly: true })
+  .prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC')
+  .all() as { name: string; bytes: number }[];
+console.log(`| the after database (${MB(size(after))}), by table | KiB | share |`);
+console.log(`|---|---|---|`);
+for (const { name, bytes } of composition.filter((r) => r.bytes >= 64 * 1024))
+  console.log(`| \`${name}\` | ${(bytes / 1024).toFixed(0)} | ${((bytes / size(after)) * 100).toFixed(0)} % |`);
+const rest = composition.filter((r) => r.bytes < 64 * 1024).reduce((sum, r) => sum + r.bytes, 0);
+console.log(`| everything else | ${(rest / 1024).toFixed(0)} | ${((rest / size(after)) * 100).toFixed(0)} % |`);
+console.log();
 console.log(
   `A post with 5 photos (3000 × 2000 JPEG, q85), made by the real pipeline in ${(prepareMs / 5 / 1000).toFixed(1)} s per photo:`,
 );

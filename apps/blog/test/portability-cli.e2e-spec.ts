@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 
 import { contentState, FIXTURES, rows, runCli } from './support/portability.js';
+import type { IndexedPost } from './support/search-index.js';
 
 // Each command is a Node process that boots Nest and migrates: about a second apiece on 2 cores.
 jest.setTimeout(60_000);
@@ -80,7 +81,7 @@ describe('import and export from the command line', () => {
     expect(unsafe).not.toMatch(/<script|onerror|javascript:/i);
     expect(real.output).toMatch(/posts\/unsafe\.md: contains HTML that is not allowed/);
     // The search index knows the imported posts.
-    expect(after.search.map((r) => (r as { title: string }).title)).toContain('Written with Jekyll');
+    expect(after.search.map((r) => (r as IndexedPost).title)).toContain('written with jekyll');
 
     const again = await importInto(db, site);
     expect(again.code).toBe(0);

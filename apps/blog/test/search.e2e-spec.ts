@@ -1,7 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { MikroORM } from '@mikro-orm/better-sqlite';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 
-import { TagsService } from '@app/content';
+import { SearchService, TagsService } from '@app/content';
 
+import { ormConfig } from '../src/database/orm.config.js';
+import { loadMigrator } from '../src/database/migrate.js';
 import { daysAgo, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('search', () => {
@@ -101,5 +109,99 @@ describe('search', () => {
     await t.run(() => tags.delete(narwhal.id));
     expect((await search('narwhal')).text).not.toContain('/posts/tagged');
     await t.run(() => t.services.posts.delete(post.id));
+  });
+
+  it('keeps no copy of the text in the database: only the index', async () => {
+    const db = new Database(t.databasePath, { readonly: true });
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'post_search%' ORDER BY name").pluck().all();
+      expect(tables).not.toContain('post_search_content');
+      expect(tables).toContain('post_search_data');
+      const [row] = db
+        .prepare('SELECT rowid, title, body FROM post_search WHERE post_search MATCH ?')
+        .all('"litestream in practice"') as {
+        title: unknown;
+        body: unknown;
+      }[];
+      expect(row).toEqual(expect.objectContaining({ title: null, body: null }));
+    } finally {
+      db.close();
+    }
+  });
+
+  it("marks each query's own matches when searches interleave", async () => {
+    const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+    for (const w of words)
+      await t.createPost({ title: `Concurrent ${w}`, markdown: `Only ${w} is said here, among other words.` });
+    // Called together in one tick, the searches take turns at every await (over HTTP each request
+    // would run to its end in its own turn of the event loop, and never meet another).
+    const service = t.app.get(SearchService);
+    const results = await Promise.all(words.map((w) => t.run(() => service.search(w))));
+    results.forEach((result, i) => {
+      expect(result.total).toBe(1);
+      expect(result.hits[0].titleHtml).toBe(`Concurrent <mark>${words[i]}</mark>`);
+      expect(result.hits[0].snippetHtml).toContain(`Only <mark>${words[i]}</mark> is said here`);
+    });
+  });
+});
+
+describe('search on a blog from before the contentless index', () => {
+  const before = 'Migration20261203030000_webmention_lifecycle';
+  let dir: string;
+  let t: TestApp | undefined;
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves the index over without re-rendering: every post is found and highlighted, and the copy is gone', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'inkstone-search-migration-'));
+    const databasePath = join(dir, 'blog.db');
+    const orm = await MikroORM.init(ormConfig(databasePath));
+    try {
+      await (await loadMigrator(orm)).up({ to: before });
+    } finally {
+      await orm.close();
+    }
+    const db = new Database(databasePath);
+    const insert = db.prepare(
+      `INSERT INTO post (slug, title, markdown, html, excerpt, status, published_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'published', ?, ?, ?)`,
+    );
+    const index = db.prepare('INSERT INTO post_search (rowid, title, body, tags) VALUES (?, ?, ?, ?)');
+    const now = Date.now() - 60_000;
+    for (let i = 1; i <= 30; i++) {
+      const id = insert.run(
+        `old-${i}`,
+        `Old post ${i}`,
+        `Word${i} lives here.`,
+        `<p>Word${i} lives here.</p>`,
+        `Word${i} lives here.`,
+        now,
+        now,
+        now,
+      ).lastInsertRowid;
+      index.run(id, `Old post ${i}`, `Word${i} lives here.`, i % 2 ? 'Archive' : '');
+    }
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'post_search_content'").pluck().get()).toBe(1);
+    db.close();
+
+    t = await startTestApp({ DATABASE_PATH: databasePath });
+    for (const i of [1, 17, 30]) {
+      const res = await request(t.server)
+        .get('/search')
+        .query({ q: `word${i}` })
+        .expect(200);
+      expect(res.text).toContain('1 result');
+      expect(res.text).toContain(`<mark>Word${i}</mark> lives here`);
+    }
+    expect((await request(t.server).get('/search').query({ q: 'archive' }).expect(200)).text).toContain('15 results');
+    const after = new Database(databasePath, { readonly: true });
+    try {
+      expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'post_search_content'").pluck().get()).toBe(0);
+      expect(after.prepare('SELECT count(*) FROM post_search').pluck().get()).toBe(30);
+    } finally {
+      after.close();
+    }
   });
 });

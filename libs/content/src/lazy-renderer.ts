@@ -13,7 +13,10 @@ export async function renderMarkdown(markdown: string, images?: ImageLookup): Pr
   return (await loading).renderMarkdown(markdown, images);
 }
 
+let loadingPlainText: Promise<typeof import('./markdown/plain-text.js')> | undefined;
+
+/** Search needs only this at a reader's query: it loads sanitize-html, not markdown-it or KaTeX. */
 export async function plainTextOf(html: string): Promise<string> {
-  loading ??= import('./markdown/markdown.renderer.js');
-  return (await loading).plainTextOf(html);
+  loadingPlainText ??= import('./markdown/plain-text.js');
+  return (await loadingPlainText).toPlainText(html);
 }

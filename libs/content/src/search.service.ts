@@ -21,6 +21,20 @@ export interface SearchHit {
   snippetHtml: string;
 }
 
+/** A hit's row with FTS5's marked title and snippet (undefined: the text did not match again). */
+interface Highlighted {
+  id: number;
+  slug: string;
+  title: string;
+  published_at: number | string;
+  excerpt: string;
+  t?: string;
+  s?: string;
+}
+
+/** The tokenizer of `post_search` (its migrations): the snippets' table must split words alike. */
+const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+
 export interface SearchResult {
   query: string;
   hits: SearchHit[];
@@ -62,6 +76,9 @@ function escapeHtml(text: string): string {
 /** Full-text search over published posts with SQLite FTS5 (table created by a migration). */
 @Injectable()
 export class SearchService {
+  /** Numbers each query's rows in the snippets' table. */
+  private queries = 0;
+
   constructor(
     private readonly em: EntityManager,
     private readonly clock: Clock,
@@ -83,20 +100,8 @@ export class SearchService {
         LIMIT ? OFFSET ?`,
       [fts, ...visible.params, limit, offset],
     );
-    // Highlights and snippets for the page's hits only: in the ranking query SQLite would make
-    // them for every match before sorting.
     const ids = ranked.map((r) => r.id);
-    const rows = ids.length
-      ? await conn.execute<{ id: number; slug: string; title: string; published_at: number | string; t: string; s: string }[]>(
-          `SELECT p.id, p.slug, p.title, p.published_at,
-                  highlight(post_search, 0, ?, ?) AS t,
-                  snippet(post_search, 1, ?, ?, '…', 24) AS s
-             FROM ${from}
-            WHERE post_search MATCH ? AND post_search.rowid IN (${ids.map(() => '?').join(', ')})`,
-          [OPEN, CLOSE, OPEN, CLOSE, fts, ...ids],
-        )
-      : [];
-    rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    const rows = ids.length ? await this.highlighted(ids, fts) : [];
     const [{ n }] = await conn.execute<{ n: number }[]>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, [
       fts,
       ...visible.params,
@@ -108,10 +113,53 @@ export class SearchService {
         slug: r.slug,
         title: r.title,
         publishedAt: new Date(r.published_at),
-        titleHtml: markup(r.t),
-        snippetHtml: markup(r.s),
+        titleHtml: markup(r.t ?? r.title),
+        snippetHtml: r.s === undefined ? escapeHtml(r.excerpt) : markup(r.s),
       })),
     };
+  }
+
+  /**
+   * Highlights and snippets for the page's hits only, in rank order. The index keeps no text
+   * (a contentless table), so FTS5's own highlight() and snippet() run on a temporary table that
+   * holds just these posts' text, as indexed, for the moment of the query: in the connection's
+   * temporary database, never in the blog's file (nor in what Litestream ships). Each query takes its own rowids, so two searches that interleave between
+   * awaits never see each other's rows.
+   */
+  private async highlighted(ids: number[], fts: string): Promise<Highlighted[]> {
+    const conn = this.em.getConnection();
+    const list = ids.map(() => '?').join(', ');
+    const posts = await conn.execute<(Highlighted & { html: string; tags: string | null })[]>(
+      `SELECT p.id, p.slug, p.title, p.published_at, p.excerpt, p.html,
+              (SELECT group_concat(t.name, ' ') FROM post_tags pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id) AS tags
+         FROM post p WHERE p.id IN (${list})`,
+      ids,
+    );
+    if (posts.length === 0) return []; // deleted since they were ranked
+    await conn.execute(
+      `CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_text USING fts5(title, body, tags, ${TOKENIZE})`,
+      [],
+      'run',
+    );
+    const base = (this.queries = (this.queries + 1) % 2 ** 40) * 1024;
+    const texts = await Promise.all(posts.map(async (p) => [p.title, await plainTextOf(p.html), p.tags ?? ''] as const));
+    try {
+      await conn.execute(
+        `INSERT INTO temp.search_text (rowid, title, body, tags) VALUES ${texts.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        texts.flatMap((text, i) => [base + i, ...text]),
+        'run',
+      );
+      const marked = await conn.execute<{ rowid: number; t: string; s: string }[]>(
+        `SELECT rowid, highlight(search_text, 0, ?, ?) AS t, snippet(search_text, 1, ?, ?, '…', 24) AS s
+           FROM temp.search_text WHERE search_text MATCH ? AND rowid BETWEEN ? AND ?`,
+        [OPEN, CLOSE, OPEN, CLOSE, fts, base, base + posts.length - 1],
+      );
+      const byIndex = new Map(marked.map((m) => [m.rowid - base, m]));
+      const rows = posts.map((p, i) => ({ ...p, t: byIndex.get(i)?.t, s: byIndex.get(i)?.s }));
+      return rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    } finally {
+      await conn.execute('DELETE FROM temp.search_text WHERE rowid BETWEEN ? AND ?', [base, base + posts.length - 1], 'run');
+    }
   }
 
   /** Called inside the save's transaction so the index never disagrees with the posts. */

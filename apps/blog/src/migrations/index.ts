@@ -13,6 +13,7 @@ export const migrationNames = [
   'Migration20261202151000_webmention',
   'Migration20261202152000_post_summary',
   'Migration20261203030000_webmention_lifecycle',
+  'Migration20261203070000_search_contentless',
 ];
 
 export async function loadMigrationsList(): Promise<MigrationObject[]> {
@@ -52,6 +53,10 @@ export async function loadMigrationsList(): Promise<MigrationObject[]> {
     {
       name: 'Migration20261203030000_webmention_lifecycle',
       class: (await import('./Migration20261203030000_webmention_lifecycle.js')).Migration20261203030000_webmention_lifecycle,
+    },
+    {
+      name: 'Migration20261203070000_search_contentless',
+      class: (await import('./Migration20261203070000_search_contentless.js')).Migration20261203070000_search_contentless,
     },
   ];
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 import { assertBuilt, ROOT, spawnCaptured } from './process.js';
+import { indexedPosts } from './search-index.js';
 
 export const FIXTURES = join(ROOT, 'apps', 'blog', 'test', 'fixtures', 'import');
 const CLI_DIR = join(ROOT, 'dist', 'apps', 'blog', 'src', 'cli');
@@ -38,7 +39,7 @@ export function contentState(databasePath: string): Record<string, unknown[]> {
       revisions: all('SELECT * FROM revision ORDER BY id'),
       settings: all('SELECT * FROM setting ORDER BY key'),
       media: all('SELECT id, sha256 FROM media ORDER BY id'),
-      search: all('SELECT rowid, title, tags FROM post_search ORDER BY rowid'),
+      search: indexedPosts(db, ['title', 'tags']),
     };
   } finally {
     db.close();

@@ -7,7 +7,8 @@ import type { RenderedBody } from '../entities/index.js';
 import { slugify } from '../slug.js';
 import { type ImageLookup, responsiveImages } from './images.js';
 import { mathPlugin } from './math.js';
-import { sanitize, toPlainText } from './sanitize.js';
+import { toPlainText } from './plain-text.js';
+import { sanitize } from './sanitize.js';
 
 const WORDS_PER_MINUTE = 230;
 const EXCERPT_LENGTH = 200;
