@@ -12,11 +12,3 @@ export async function renderMarkdown(markdown: string, images?: ImageLookup): Pr
   loading ??= import('./markdown/markdown.renderer.js');
   return (await loading).renderMarkdown(markdown, images);
 }
-
-let loadingPlainText: Promise<typeof import('./markdown/plain-text.js')> | undefined;
-
-/** Search needs only this at a reader's query: it loads sanitize-html, not markdown-it or KaTeX. */
-export async function plainTextOf(html: string): Promise<string> {
-  loadingPlainText ??= import('./markdown/plain-text.js');
-  return (await loadingPlainText).toPlainText(html);
-}

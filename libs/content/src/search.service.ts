@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 
 import { Clock } from './clock.js';
 import type { Post } from './entities/index.js';
-import { plainTextOf } from './lazy-renderer.js';
+import { toPlainText } from './markdown/plain-text.js';
 import { visiblePostsSql } from './visibility.js';
 
 /** Shown around matches; control characters cannot occur in escaped HTML, so they mark safely. */
@@ -142,7 +142,7 @@ export class SearchService {
       'run',
     );
     const base = (this.queries = (this.queries + 1) % 2 ** 40) * 1024;
-    const texts = await Promise.all(posts.map(async (p) => [p.title, await plainTextOf(p.html), p.tags ?? ''] as const));
+    const texts = posts.map((p) => [p.title, toPlainText(p.html), p.tags ?? ''] as const);
     try {
       await conn.execute(
         `INSERT INTO temp.search_text (rowid, title, body, tags) VALUES ${texts.map(() => '(?, ?, ?, ?)').join(', ')}`,
@@ -175,7 +175,7 @@ export class SearchService {
     await conn.execute('DELETE FROM post_search WHERE rowid = ?', [post.id], 'run', ctx);
     await conn.execute(
       'INSERT INTO post_search (rowid, title, body, tags) VALUES (?, ?, ?, ?)',
-      [post.id, post.title, await plainTextOf(post.html), tags],
+      [post.id, post.title, toPlainText(post.html), tags],
       'run',
       ctx,
     );
