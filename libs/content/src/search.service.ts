@@ -34,6 +34,8 @@ interface Highlighted {
 
 /** The tokenizer of `post_search` (its migrations): the snippets' table must split words alike. */
 const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+/** A results page's most hits: also each query's span of rowids in the snippets' table. */
+const MAX_HITS_PER_PAGE = 1024;
 
 export interface SearchResult {
   query: string;
@@ -85,6 +87,7 @@ export class SearchService {
   ) {}
 
   async search(input: string, limit = 20, offset = 0): Promise<SearchResult> {
+    limit = Math.min(limit, MAX_HITS_PER_PAGE);
     const query = input.trim().slice(0, MAX_QUERY_LENGTH);
     const fts = toFtsQuery(query);
     if (!fts) return { query, hits: [], total: 0 };
@@ -141,7 +144,7 @@ export class SearchService {
       [],
       'run',
     );
-    const base = (this.queries = (this.queries + 1) % 2 ** 40) * 1024;
+    const base = (this.queries = (this.queries + 1) % 2 ** 40) * MAX_HITS_PER_PAGE;
     const texts = posts.map((p) => [p.title, toPlainText(p.html), p.tags ?? ''] as const);
     try {
       await conn.execute(
