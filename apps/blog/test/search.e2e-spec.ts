@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { MikroORM } from '@mikro-orm/better-sqlite';
+import { EntityManager, MikroORM } from '@mikro-orm/better-sqlite';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 
@@ -142,6 +142,36 @@ describe('search', () => {
       expect(result.hits[0].titleHtml).toBe(`Concurrent <mark>${words[i]}</mark>`);
       expect(result.hits[0].snippetHtml).toContain(`Only <mark>${words[i]}</mark> is said here`);
     });
+    // Each query takes its rows out again: the snippets' table is empty between queries.
+    const [{ n }] = await t.app
+      .get(EntityManager)
+      .getConnection()
+      .execute<{ n: number }[]>('SELECT count(*) AS n FROM temp.search_text');
+    expect(n).toBe(0);
+  });
+
+  it('lists hits in rank order with each its own snippet, made from the whole body', async () => {
+    // Older posts (lower ids) that match only deep in the body; a newer one with the word in its title.
+    const filler = 'Nothing to see in this opening paragraph, which is long enough to fill the excerpt. '.repeat(4);
+    const deep = await t.createPost({
+      title: 'First deep',
+      markdown: `${filler}\n\nAt the end: quokka once.`,
+      publishedAt: daysAgo(5),
+    });
+    const deeper = await t.createPost({
+      title: 'Second deep',
+      markdown: `${filler}\n\nAt the end: quokka, quokka and quokka.`,
+      publishedAt: daysAgo(4),
+    });
+    const titled = await t.createPost({ title: 'Quokka facts', markdown: 'Small marsupials.', publishedAt: daysAgo(3) });
+    expect(deep.id).toBeLessThan(deeper.id);
+    expect(deeper.id).toBeLessThan(titled.id);
+    const result = await t.run(() => t.app.get(SearchService).search('quokka'));
+    // bm25: the title match first, then the body with three matches, then the one with one.
+    expect(result.hits.map((h) => h.slug)).toEqual([titled.slug, deeper.slug, deep.slug]);
+    expect(result.hits[0].titleHtml).toBe('<mark>Quokka</mark> facts');
+    expect(result.hits[1].snippetHtml).toContain('<mark>quokka</mark>, <mark>quokka</mark> and <mark>quokka</mark>');
+    expect(result.hits[2].snippetHtml).toContain('<mark>quokka</mark> once');
   });
 });
 

@@ -87,7 +87,7 @@ export class SearchService {
   ) {}
 
   async search(input: string, limit = 20, offset = 0): Promise<SearchResult> {
-    limit = Math.min(limit, MAX_HITS_PER_PAGE);
+    limit = Math.max(0, Math.min(limit, MAX_HITS_PER_PAGE)); // SQLite reads a negative LIMIT as none
     const query = input.trim().slice(0, MAX_QUERY_LENGTH);
     const fts = toFtsQuery(query);
     if (!fts) return { query, hits: [], total: 0 };

@@ -37,6 +37,11 @@ export function ormConfig(databasePath: string, overrides: Partial<Options> = {}
     // Write transactions begin IMMEDIATE, so Litestream's commits cannot fail a save (why: see there).
     driverOptions: { client: ImmediateTransactionsDialect },
     pool: {
+      // One connection, as knex's SQLite default, said here because the app relies on it: one
+      // writer, transactions that own the connection, and search's snippets in a TEMP table
+      // (per connection) across several statements (libs/content search.service.ts).
+      min: 1,
+      max: 1,
       // Why here: every connection needs these, and Litestream depends on WAL. The app never
       // checkpoints with TRUNCATE/RESTART. Why one checkpointer: SQLite's WAL-reset bug is a
       // checkpoint racing another connection's write after an earlier checkpoint emptied the WAL;
