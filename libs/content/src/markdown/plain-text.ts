@@ -5,7 +5,7 @@
  * Its input is always what sanitize() produced (every stored body is), and that output is regular:
  * attribute values have `<`, `>`, `&` and `"` escaped, so a tag is exactly `<[^>]*>`; text holds
  * only the entities the escaper writes. A regular expression therefore gives what sanitize-html's
- * own text mode gives (plain-text.spec.ts checks them against each other), 20–30× faster: a search
+ * own text mode gives (plain-text.spec.ts checks them against each other), 3–5× faster: a search
  * results page makes the text of 20 posts per query.
  */
 export function toPlainText(sanitizedHtml: string): string {
