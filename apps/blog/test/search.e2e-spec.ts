@@ -150,6 +150,21 @@ describe('search', () => {
     expect(n).toBe(0);
   });
 
+  it('snippets a post found by its tags from the same tag text the index holds', async () => {
+    // A phrase across two tag names matches only in the order the index wrote them; the snippets'
+    // table must hold them in that order too, or the hit falls back to the unmarked excerpt.
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    // Apple exists first, so the tags' ids run opposite to the order the post names them in.
+    await t.createPost({ title: 'Fruit', markdown: 'Orchard.', tags: ['Apple'], publishedAt: daysAgo(9) });
+    await t.createPost({ title: 'Tagged twice', markdown: words, tags: ['Zebra', 'Apple'], publishedAt: daysAgo(2) });
+    const service = t.app.get(SearchService);
+    const found = [];
+    for (const q of ['"apple zebra"', '"zebra apple"']) found.push(...(await t.run(() => service.search(q))).hits);
+    expect(found).toHaveLength(1);
+    // FTS5's snippet (24 tokens), not the 200-character excerpt of the fallback.
+    expect(found[0].snippetHtml.split(' ').length).toBeLessThanOrEqual(25);
+  });
+
   it('lists hits in rank order with each its own snippet, made from the whole body', async () => {
     // Older posts (lower ids) that match only deep in the body; a newer one with the word in its title.
     const filler = 'Nothing to see in this opening paragraph, which is long enough to fill the excerpt. '.repeat(4);

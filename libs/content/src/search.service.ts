@@ -34,6 +34,14 @@ interface Highlighted {
 
 /** The tokenizer of `post_search` (its migrations): the snippets' table must split words alike. */
 const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
+/**
+ * A post's tag names as the index holds them, in one order whoever asks (the save, or a results
+ * page making its snippets): a phrase across two names matches in that order only.
+ */
+function tagText(names: string[]): string {
+  return [...names].sort().join(' ');
+}
+
 /** A results page's most hits: also each query's span of rowids in the snippets' table. */
 const MAX_HITS_PER_PAGE = 1024;
 
@@ -126,15 +134,15 @@ export class SearchService {
    * Highlights and snippets for the page's hits only, in rank order. The index keeps no text
    * (a contentless table), so FTS5's own highlight() and snippet() run on a temporary table that
    * holds just these posts' text, as indexed, for the moment of the query: in the connection's
-   * temporary database, never in the blog's file (nor in what Litestream ships). Each query takes its own rowids, so two searches that interleave between
-   * awaits never see each other's rows.
+   * temporary database, never in the blog's file (nor in what Litestream ships). Each query takes
+   * its own rowids, so two searches that interleave between awaits never see each other's rows.
    */
   private async highlighted(ids: number[], fts: string): Promise<Highlighted[]> {
     const conn = this.em.getConnection();
     const list = ids.map(() => '?').join(', ');
     const posts = await conn.execute<(Highlighted & { html: string; tags: string | null })[]>(
       `SELECT p.id, p.slug, p.title, p.published_at, p.excerpt, p.html,
-              (SELECT group_concat(t.name, ' ') FROM post_tags pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id) AS tags
+              (SELECT json_group_array(t.name) FROM post_tags pt JOIN tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id) AS tags
          FROM post p WHERE p.id IN (${list})`,
       ids,
     );
@@ -145,7 +153,7 @@ export class SearchService {
       'run',
     );
     const base = (this.queries = (this.queries + 1) % 2 ** 40) * MAX_HITS_PER_PAGE;
-    const texts = posts.map((p) => [p.title, toPlainText(p.html), p.tags ?? ''] as const);
+    const texts = posts.map((p) => [p.title, toPlainText(p.html), tagText(JSON.parse(p.tags ?? '[]') as string[])] as const);
     try {
       await conn.execute(
         `INSERT INTO temp.search_text (rowid, title, body, tags) VALUES ${texts.map(() => '(?, ?, ?, ?)').join(', ')}`,
@@ -169,12 +177,7 @@ export class SearchService {
   async index(em: EntityManager, post: Post): Promise<void> {
     const ctx = em.getTransactionContext();
     const conn = em.getConnection();
-    const tags = post.tags.isInitialized()
-      ? post.tags
-          .getItems()
-          .map((t) => t.name)
-          .join(' ')
-      : '';
+    const tags = post.tags.isInitialized() ? tagText(post.tags.getItems().map((t) => t.name)) : '';
     await conn.execute('DELETE FROM post_search WHERE rowid = ?', [post.id], 'run', ctx);
     await conn.execute(
       'INSERT INTO post_search (rowid, title, body, tags) VALUES (?, ?, ?, ?)',
